@@ -1,0 +1,77 @@
+/**
+ * The expert backend contract, versioned so that backends written outside this repo can say which
+ * contract they implement. A backend generates one chat completion per `doGenerate` call; parameters
+ * it cannot honour become `warnings` in the result, never exceptions.
+ *
+ * Local backends (GGUF through node-llama-cpp) hold memory: the scheduler calls `ensureLoaded()` /
+ * `unload()` and reads `estimateMemory()` to keep within the budget. Remote backends are always
+ * "resident" and their memory is 0.
+ */
+import type { ChatMessage, FinishReason, GenerationParams, TokenUsage } from "../orchestrator/contracts.js";
+
+export const EXPERT_SPEC_VERSION = "conclave.expert.v1" as const;
+
+export interface GenerateRequest {
+  messages: ChatMessage[];
+  params: GenerationParams & { maxTokens: number };
+  signal?: AbortSignal;
+  /** Called with each piece of text as it is generated (streaming). */
+  onText?: (text: string) => void;
+}
+
+export interface GenerateResult {
+  text: string;
+  finishReason: FinishReason;
+  usage: TokenUsage;
+  /** Parameters the backend could not honour, in words a user can act on. */
+  warnings: string[];
+}
+
+/** The shape of the model behind an expert: sparse MoE experts report their expert counts. */
+export interface ModelShape {
+  architecture: string;
+  /** Total parameters, when known. */
+  parameters?: number;
+  /** Parameters used per token (differs from `parameters` for sparse MoE models). */
+  activeParameters?: number;
+  expertCount?: number;
+  expertUsedCount?: number;
+  contextLength?: number;
+  fileBytes?: number;
+}
+
+export interface MemoryEstimate {
+  /** Bytes the model needs resident in RAM (CPU) when loaded with its configured context. */
+  ramBytes: number;
+  /** Bytes it needs on the GPU, 0 on CPU. */
+  vramBytes: number;
+}
+
+export interface ExpertInfo {
+  id: string;
+  kind: "llama" | "remote";
+  /** Where it lives: local backends need loading, remote ones do not. */
+  placement: "local" | "remote";
+  /** How many generations it can run at once (sequences of its context, or remote concurrency). */
+  slots: number;
+  description?: string;
+  shape?: ModelShape;
+}
+
+export interface ExpertBackend {
+  readonly specVersion: typeof EXPERT_SPEC_VERSION;
+  readonly info: ExpertInfo;
+  /** True once the model is ready to generate without a load. Always true for remote backends. */
+  isLoaded(): boolean;
+  /** Idempotent and safe under concurrency: concurrent calls share one load. */
+  ensureLoaded(): Promise<void>;
+  /** Frees the model; waits for in-flight generations to end first. No-op when not loaded. */
+  unload(): Promise<void>;
+  /** Memory needed when loaded, estimated before loading; 0/0 for remote. */
+  estimateMemory(): Promise<MemoryEstimate>;
+  /** The model's shape; may read file metadata, never loads weights. */
+  describe(): Promise<ModelShape>;
+  doGenerate(request: GenerateRequest): Promise<GenerateResult>;
+  /** Unloads and releases everything; safe to call twice. */
+  close(): Promise<void>;
+}

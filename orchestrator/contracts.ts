@@ -1,0 +1,105 @@
+/**
+ * Shared data shapes of the pipeline: tag -> recruit -> schedule -> run -> aggregate.
+ * Pure types only; every stage imports from here so data flows one way.
+ */
+
+export type Role = "system" | "user" | "assistant" | "tool";
+
+export interface ChatMessage {
+  role: Role;
+  content: string;
+  name?: string;
+}
+
+/** Sampling and limits for one generation. Absent fields fall back to the config schema's defaults. */
+export interface GenerationParams {
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  stop?: string[];
+  /** A JSON schema the output must follow (enforced by grammar on local experts). */
+  jsonSchema?: Record<string, unknown>;
+}
+
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export type FinishReason = "stop" | "length" | "abort";
+
+/** A skill the request needs, with how sure the tagger is (0..1). */
+export interface SkillTag {
+  skill: string;
+  score: number;
+  /** The keyword the tagger saw, when it differs from the skill id. */
+  keyword?: string;
+}
+
+/** One recruited expert and why it was chosen. */
+export interface Recruit {
+  expertId: string;
+  /** Normalised weight among the recruits (sums to 1). */
+  weight: number;
+  /** Human-readable reason: skills and scores that won the place. */
+  reason: string;
+}
+
+export interface Recruitment {
+  strategy: string;
+  recruits: Recruit[];
+  /** Set when the strategy fell back to a generalist or a default. */
+  fallback?: string;
+}
+
+/** An answer from one expert for one instance. */
+export interface ExpertAnswer {
+  expertId: string;
+  text: string;
+  finishReason: FinishReason;
+  usage: TokenUsage;
+  ms: number;
+}
+
+export interface ExpertFailure {
+  expertId: string;
+  code: string;
+  message: string;
+}
+
+export type AggregationMethod = "single" | "vote" | "synthesize" | "agree";
+
+export interface StageTimes {
+  tagMs: number;
+  recruitMs: number;
+  runMs: number;
+  aggregateMs: number;
+  totalMs: number;
+}
+
+/** What the CLI, HTTP and LangChain doors show of how a request was served. */
+export interface RoutingTrace {
+  skills: SkillTag[];
+  recruitment: Recruitment;
+  aggregation: { method: AggregationMethod; aggregator?: string; reason: string };
+  answers: Array<{ expertId: string; text: string; ms: number }>;
+  failures: ExpertFailure[];
+  warnings: string[];
+  times: StageTimes;
+}
+
+/** One question to answer: a chat, an id, and parameters. */
+export interface Instance {
+  id: string;
+  messages: ChatMessage[];
+  params?: GenerationParams;
+}
+
+export interface InstanceOutcome {
+  id: string;
+  text: string;
+  finishReason: FinishReason;
+  usage: TokenUsage;
+  trace: RoutingTrace;
+}
