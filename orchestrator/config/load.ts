@@ -1,0 +1,99 @@
+/**
+ * Reads, validates and freezes the configuration.
+ *
+ * Input: a YAML file path (or an object). Output: a deep-frozen `Config` whose relative paths are
+ * resolved against the config file's folder. Failure: CONFIG_NOT_FOUND for a missing file,
+ * CONFIG_INVALID listing every problem as `key.path: reason`, including references to experts that
+ * are not configured.
+ */
+import { readFile } from "node:fs/promises";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import type { z } from "zod";
+import { ConclaveError } from "../errors.js";
+import { configSchema, type Config } from "./schema.js";
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), "");
+}
+
+function formatIssues(issues: z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => `${formatPath(issue.path) || "(root)"}: ${issue.message}`);
+}
+
+/** Every place the config names an expert must name a configured one. */
+function crossReferenceProblems(config: Config): string[] {
+  if (config.experts.length === 0) return [];
+  const ids = new Set<string>();
+  const problems: string[] = [];
+  config.experts.forEach((expert, index) => {
+    if (ids.has(expert.id)) problems.push(`experts[${index}].id: duplicate expert id "${expert.id}"`);
+    ids.add(expert.id);
+  });
+  const check = (key: string, id: string | undefined) => {
+    if (id !== undefined && !ids.has(id)) problems.push(`${key}: no expert with id "${id}"`);
+  };
+  check("aggregation.aggregator", config.aggregation.aggregator);
+  check("skills.tagger.model", config.skills.tagger.model);
+  check("routing.category.generalist", config.routing.category.generalist);
+  config.routing.fixed.forEach((id, index) => check(`routing.fixed[${index}]`, id));
+  for (const [category, target] of Object.entries(config.routing.category.map)) {
+    for (const id of Array.isArray(target) ? target : [target]) check(`routing.category.map.${category}`, id);
+  }
+  if (config.skills.tagger.kind === "keyword" && !config.skills.tagger.model) {
+    problems.push("skills.tagger.model: required when skills.tagger.kind is keyword");
+  }
+  if (config.routing.adaptive.kMin > config.routing.adaptive.kMax) {
+    problems.push("routing.adaptive.kMin: must not exceed routing.adaptive.kMax");
+  }
+  if (config.routing.strategy === "fixed" && config.routing.fixed.length === 0) {
+    problems.push("routing.fixed: list the experts to use with strategy fixed");
+  }
+  return problems;
+}
+
+function resolvePaths(config: Config, baseDir: string): Config {
+  const local = (path: string) => (isAbsolute(path) || path.includes(":") ? path : resolve(baseDir, path));
+  config.models.dir = local(config.models.dir);
+  if (config.routing.profile) config.routing.profile = local(config.routing.profile);
+  if (config.skills.catalog !== "default") config.skills.catalog = local(config.skills.catalog);
+  for (const expert of config.experts) if (expert.backend === "llama") expert.model = local(expert.model);
+  return config;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    Object.values(value).forEach(deepFreeze);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Validates a config object; `baseDir` anchors relative paths, `source` names it in errors. */
+export function parseConfig(input: unknown, baseDir: string, source = "config"): Readonly<Config> {
+  const parsed = configSchema.safeParse(input ?? {});
+  if (!parsed.success) {
+    throw new ConclaveError("CONFIG_INVALID", `invalid ${source}:\n  ${formatIssues(parsed.error.issues).join("\n  ")}`);
+  }
+  const problems = crossReferenceProblems(parsed.data);
+  if (problems.length > 0) throw new ConclaveError("CONFIG_INVALID", `invalid ${source}:\n  ${problems.join("\n  ")}`);
+  return deepFreeze(resolvePaths(parsed.data, baseDir));
+}
+
+/** Loads a YAML (or JSON) config file; with no path, the embedded defaults. */
+export async function loadConfig(path?: string): Promise<Readonly<Config>> {
+  if (!path) return parseConfig({}, process.cwd(), "default config");
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (cause) {
+    throw new ConclaveError("CONFIG_NOT_FOUND", `cannot read config file ${path}: ${(cause as Error).message}`, { cause });
+  }
+  let input: unknown;
+  try {
+    input = parseYaml(text);
+  } catch (cause) {
+    throw new ConclaveError("CONFIG_INVALID", `${path} is not valid YAML: ${(cause as Error).message}`, { cause });
+  }
+  return parseConfig(input, dirname(resolve(path)), path);
+}

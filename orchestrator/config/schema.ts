@@ -1,0 +1,179 @@
+/**
+ * The configuration schema: the only place conclave's defaults are written.
+ *
+ * Input: the parsed YAML object (camelCase keys). Output: a fully defaulted `Config`. Unknown keys are
+ * refused (a typo must not be silently ignored); `loadConfig` turns zod issues into messages that
+ * name the key, e.g. `experts[1].contextSize: expected a number >= 64`.
+ */
+import { z } from "zod";
+
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+
+/** Parses "512MiB", "1.5 GB", "2e9" or a number of bytes. */
+export function parseByteSize(value: string | number): number | undefined {
+  if (typeof value === "number") return Number.isFinite(value) && value >= 0 ? value : undefined;
+  const match = /^\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([a-z]*)\s*$/i.exec(value);
+  if (!match) return undefined;
+  const unit = SIZE_UNITS[(match[2] || "b").toLowerCase()];
+  return unit === undefined ? undefined : Math.round(Number(match[1]) * unit);
+}
+
+/** A byte size, or "auto" to size from the machine at start-up. */
+const budget = z.union([z.number(), z.string()]).transform((value, ctx): number | "auto" => {
+  if (value === "auto") return value;
+  const bytes = parseByteSize(value);
+  if (bytes === undefined) {
+    ctx.addIssue({ code: "custom", message: `expected "auto" or a size like "8GiB" or "512MB", got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const expertId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, "ids use letters, digits, '.', '_', ':' and '-'");
+
+const llamaExpert = z.strictObject({
+  id: expertId,
+  backend: z.literal("llama"),
+  /** Local path or `hf:owner/repo:quant` URI. */
+  model: z.string().min(1),
+  description: z.string().optional(),
+  contextSize: z.number().int().min(64).default(2048),
+  /** Parallel sequences: how many requests the resident model serves at once. */
+  sequences: z.number().int().min(1).max(64).default(4),
+  /** Threads for generation; keep at or below the machine's cores. */
+  threads: z.number().int().min(1).optional(),
+  gpuLayers: z.union([z.literal("auto"), z.number().int().min(0)]).default("auto"),
+  /** Active experts per token for a sparse MoE model (llama.cpp `expert_used_count` override). */
+  expertUsedCount: z.number().int().min(1).optional(),
+  useMmap: z.boolean().default(true),
+});
+
+const remoteExpert = z.strictObject({
+  id: expertId,
+  backend: z.literal("remote"),
+  baseUrl: z.url(),
+  model: z.string().min(1),
+  description: z.string().optional(),
+  /** Name of the environment variable that holds the API key (never the key itself). */
+  apiKeyEnv: z.string().optional(),
+  concurrency: z.number().int().min(1).default(8),
+  timeoutMs: z.number().int().min(1).default(120_000),
+  maxRetries: z.number().int().min(0).default(2),
+});
+
+export const expertSchema = z.discriminatedUnion("backend", [llamaExpert, remoteExpert]);
+
+const taggerSchema = z.strictObject({
+  /** lexical needs no model; keyword asks an expert for 2-5 skill keywords (Symbolic-MoE). */
+  kind: z.enum(["lexical", "keyword"]).default("lexical"),
+  /** The expert that writes keywords, for kind: keyword. */
+  model: z.string().optional(),
+  maxSkills: z.number().int().min(1).max(10).default(5),
+  minScore: z.number().min(0).max(1).default(0.05),
+  minKeywords: z.number().int().min(1).default(2),
+  maxKeywords: z.number().int().min(1).default(5),
+  /** Below this similarity a keyword maps to no skill. */
+  matchThreshold: z.number().min(0).max(1).default(0.2),
+});
+
+const routingSchema = z.strictObject({
+  strategy: z.enum(["symbolic", "category", "adaptive", "fixed"]).default("symbolic"),
+  k: z.number().int().min(1).default(3),
+  /** Profile file (Symbolic-MoE); without one every expert counts as equally skilled. */
+  profile: z.string().optional(),
+  selection: z.enum(["top", "sample"]).default("top"),
+  seed: z.number().int().default(0),
+  adaptive: z
+    .strictObject({
+      p: z.number().gt(0).max(1).default(0.8),
+      kMin: z.number().int().min(1).default(1),
+      kMax: z.number().int().min(1).default(3),
+    })
+    .prefault({}),
+  category: z
+    .strictObject({
+      map: z.record(z.string(), z.union([z.string(), z.array(z.string()).min(1)])).default({}),
+      generalist: z.string().optional(),
+      threshold: z.number().min(0).max(1).default(0.5),
+    })
+    .prefault({}),
+  fixed: z.array(z.string()).default([]),
+});
+
+const aggregationSchema = z.strictObject({
+  method: z.enum(["synthesize", "vote", "single"]).default("synthesize"),
+  /** The expert that synthesises; defaults to the profile's choice, then the first expert. */
+  aggregator: z.string().optional(),
+  /** Skip the aggregator when every answer extracts to the same value. */
+  skipWhenAgree: z.boolean().default(true),
+  voteKind: z.enum(["auto", "choice", "number", "text"]).default("auto"),
+  maxTokens: z.number().int().min(1).default(256),
+});
+
+const generationSchema = z.strictObject({
+  maxTokens: z.number().int().min(1).default(256),
+  temperature: z.number().min(0).max(2).default(0.7),
+  topP: z.number().gt(0).max(1).default(0.95),
+});
+
+const schedulerSchema = z.strictObject({
+  /** Items an expert may serve while others wait for its memory before it must yield. */
+  fairnessCap: z.number().int().min(1).default(64),
+  /** Backlog weight of waiting time: one waiting item counts as this many ms of age. */
+  ageWeightMs: z.number().min(1).default(5_000),
+});
+
+export const configSchema = z.strictObject({
+  runtime: z
+    .strictObject({
+      /** "auto" uses CUDA/Vulkan/Metal when available; false forces the CPU. */
+      gpu: z.union([z.literal("auto"), z.literal(false)]).default("auto"),
+      /** Threads across all models; "auto" = the number of cores. */
+      maxThreads: z.union([z.literal("auto"), z.number().int().min(1)]).default("auto"),
+    })
+    .prefault({}),
+  models: z
+    .strictObject({
+      /** Where `hf:` models are found and downloaded to. */
+      dir: z.string().default("./models"),
+      allowDownload: z.boolean().default(false),
+    })
+    .prefault({}),
+  memory: z
+    .strictObject({
+      /** RAM the resident local models may use; "auto" = 70% of the machine's memory. */
+      budget: budget.default("auto"),
+      /** VRAM they may use; "auto" = 90% of the GPU's free memory at start. */
+      vramBudget: budget.default("auto"),
+    })
+    .prefault({}),
+  /** Empty: the embedded demo pool of synthetic MoE experts is generated and used. */
+  experts: z.array(expertSchema).default([]),
+  skills: z
+    .strictObject({
+      /** "default" is the built-in catalog; otherwise a YAML or JSON file. */
+      catalog: z.string().default("default"),
+      tagger: taggerSchema.prefault({}),
+    })
+    .prefault({}),
+  routing: routingSchema.prefault({}),
+  aggregation: aggregationSchema.prefault({}),
+  generation: generationSchema.prefault({}),
+  scheduler: schedulerSchema.prefault({}),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type ExpertConfig = z.output<typeof expertSchema>;
+export type LlamaExpertConfig = z.output<typeof llamaExpert>;
+export type RemoteExpertConfig = z.output<typeof remoteExpert>;

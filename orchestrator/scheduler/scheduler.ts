@@ -1,0 +1,324 @@
+/**
+ * The scheduler: holds the backlog of (instance, expert) work items, asks the pure policy what to do
+ * next and carries it out through `SchedulerEffects` (load, unload, run). All work for an expert runs
+ * while its model is resident, several items at once up to its slots; online requests and batches
+ * share the same resident models.
+ *
+ * Contract: `submit` resolves with the expert's result or rejects with a ConclaveError: the expert's
+ * load failure (MODEL_*), MODEL_TOO_LARGE when it can never fit the budget, ABORTED when its signal
+ * fires while it waits, CLOSED after `close()`. A failed load fails that expert's backlog only; other
+ * experts go on serving. Counters of loads, unloads, evictions and slot use are in `stats()`.
+ */
+import type { GenerateRequest, GenerateResult } from "../../experts/spec.js";
+import { ConclaveError, toConclaveError } from "../errors.js";
+import { ExpertBacklog } from "../../queues/expert-backlog.js";
+import { decide, type Decision, type ExpertSnapshot, type MemoryNeed } from "./policy.js";
+
+export interface SchedulerEffects {
+  load(expertId: string): Promise<void>;
+  unload(expertId: string): Promise<void>;
+  run(expertId: string, request: GenerateRequest): Promise<GenerateResult>;
+}
+
+export interface SchedulableExpert {
+  id: string;
+  local: boolean;
+  slots: number;
+  memory: MemoryNeed;
+  sticky: boolean;
+  /** Set when the expert can never serve (its file is unreadable): every item fails with it. */
+  unavailable?: ConclaveError;
+}
+
+export interface SchedulerOptions {
+  budget: MemoryNeed;
+  fairnessCap: number;
+  ageWeightMs: number;
+  now?: () => number;
+}
+
+export interface ExpertCounters {
+  loads: number;
+  unloads: number;
+  evictions: number;
+  loadFailures: number;
+  served: number;
+  failed: number;
+  peakInFlight: number;
+  /** Sum over served items of their run time, for slot utilisation. */
+  busyMs: number;
+  loadMs: number;
+}
+
+export interface SchedulerStats {
+  loads: number;
+  unloads: number;
+  evictions: number;
+  experts: Record<string, ExpertCounters & { resident: boolean; inFlight: number; backlog: number; slots: number }>;
+}
+
+interface WorkItem {
+  request: GenerateRequest;
+  resolve: (result: GenerateResult) => void;
+  reject: (error: Error) => void;
+  detach: () => void;
+}
+
+interface ExpertState {
+  spec: SchedulableExpert;
+  resident: boolean;
+  loading: boolean;
+  inFlight: number;
+  servedSinceLoad: number;
+  lastUsedAt: number;
+  failure: ConclaveError | undefined;
+  counters: ExpertCounters;
+}
+
+const emptyCounters = (): ExpertCounters => ({
+  loads: 0,
+  unloads: 0,
+  evictions: 0,
+  loadFailures: 0,
+  served: 0,
+  failed: 0,
+  peakInFlight: 0,
+  busyMs: 0,
+  loadMs: 0,
+});
+
+export class Scheduler {
+  private readonly experts = new Map<string, ExpertState>();
+  private readonly backlog: ExpertBacklog<WorkItem>;
+  private readonly now: () => number;
+  private closed = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    experts: readonly SchedulableExpert[],
+    private readonly effects: SchedulerEffects,
+    private readonly options: SchedulerOptions,
+  ) {
+    this.now = options.now ?? (() => performance.now());
+    this.backlog = new ExpertBacklog(this.now);
+    for (const spec of experts) {
+      this.experts.set(spec.id, {
+        spec,
+        // Remote experts need no load: they count as resident from the start.
+        resident: !spec.local,
+        loading: false,
+        inFlight: 0,
+        servedSinceLoad: 0,
+        lastUsedAt: 0,
+        failure: spec.unavailable,
+        counters: emptyCounters(),
+      });
+    }
+  }
+
+  submit(expertId: string, request: GenerateRequest): Promise<GenerateResult> {
+    if (this.closed) return Promise.reject(new ConclaveError("CLOSED", "the scheduler is closed"));
+    const expert = this.experts.get(expertId);
+    if (!expert) return Promise.reject(new ConclaveError("MODEL_NOT_FOUND", `no expert with id "${expertId}"`, { param: "model" }));
+    if (expert.failure) return Promise.reject(expert.failure);
+    if (request.signal?.aborted) return Promise.reject(new ConclaveError("ABORTED", "the request was aborted"));
+    return new Promise<GenerateResult>((resolve, reject) => {
+      const onAbort = () => {
+        if (this.backlog.remove(expertId, item)) {
+          reject(new ConclaveError("ABORTED", `the request was aborted while waiting for ${expertId}`));
+          this.notifyIfIdle();
+        }
+      };
+      const item: WorkItem = {
+        request,
+        resolve,
+        reject,
+        detach: () => request.signal?.removeEventListener("abort", onAbort),
+      };
+      request.signal?.addEventListener("abort", onAbort, { once: true });
+      this.backlog.push(expertId, item);
+      this.pump();
+    });
+  }
+
+  /** Applies policy decisions until the policy says wait. Synchronous: effects run in the background. */
+  private pump(): void {
+    for (;;) {
+      if (this.closed) break;
+      const decision = decide({
+        experts: this.snapshots(),
+        budget: this.options.budget,
+        fairnessCap: this.options.fairnessCap,
+        ageWeightMs: this.options.ageWeightMs,
+      });
+      if (decision.kind === "wait") break;
+      this.apply(decision);
+    }
+    this.notifyIfIdle();
+  }
+
+  private apply(decision: Exclude<Decision, { kind: "wait" }>): void {
+    const expert = this.experts.get(decision.expertId)!;
+    switch (decision.kind) {
+      case "serve":
+        return this.serve(expert);
+      case "load":
+        return this.load(expert, decision.evict);
+      case "refuse":
+        return this.fail(expert, new ConclaveError("MODEL_TOO_LARGE", decision.reason));
+      default: {
+        const unreachable: never = decision;
+        throw new Error(`unknown decision ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  private serve(expert: ExpertState): void {
+    const item = this.backlog.shift(expert.spec.id);
+    if (!item) return;
+    item.detach();
+    expert.inFlight += 1;
+    expert.servedSinceLoad += 1;
+    expert.lastUsedAt = this.now();
+    expert.counters.peakInFlight = Math.max(expert.counters.peakInFlight, expert.inFlight);
+    const started = this.now();
+    this.effects.run(expert.spec.id, item.request).then(
+      (result) => {
+        expert.counters.served += 1;
+        item.resolve(result);
+      },
+      (error: unknown) => {
+        expert.counters.failed += 1;
+        item.reject(toConclaveError(error));
+      },
+    ).finally(() => {
+      expert.inFlight -= 1;
+      expert.counters.busyMs += this.now() - started;
+      expert.lastUsedAt = this.now();
+      this.pump();
+    });
+  }
+
+  private load(expert: ExpertState, evict: string[]): void {
+    expert.loading = true;
+    const started = this.now();
+    const victims = evict.map((id) => this.experts.get(id)!);
+    // Victims leave the resident set at once so the policy never serves them while they unload.
+    for (const victim of victims) victim.resident = false;
+    void (async () => {
+      for (const victim of victims) {
+        await this.effects.unload(victim.spec.id);
+        victim.counters.unloads += 1;
+        victim.counters.evictions += 1;
+      }
+      await this.effects.load(expert.spec.id);
+    })().then(
+      () => {
+        expert.resident = true;
+        expert.servedSinceLoad = 0;
+        expert.lastUsedAt = this.now();
+        expert.counters.loads += 1;
+        expert.counters.loadMs += this.now() - started;
+      },
+      (error: unknown) => {
+        expert.counters.loadFailures += 1;
+        this.fail(expert, toConclaveError(error, "MODEL_LOAD_FAILED"));
+      },
+    ).finally(() => {
+      expert.loading = false;
+      this.pump();
+    });
+  }
+
+  /** The expert can never serve: fail what waits for it and whatever comes later. */
+  private fail(expert: ExpertState, error: ConclaveError): void {
+    expert.failure = error;
+    for (const item of this.backlog.drain(expert.spec.id)) {
+      item.detach();
+      item.reject(error);
+    }
+  }
+
+  private snapshots(): ExpertSnapshot[] {
+    const now = this.now();
+    return [...this.experts.values()]
+      .filter((expert) => !expert.failure)
+      .map((expert) => {
+        const backlog = this.backlog.stats(expert.spec.id);
+        return {
+          id: expert.spec.id,
+          local: expert.spec.local,
+          resident: expert.resident,
+          loading: expert.loading,
+          memory: expert.spec.memory,
+          slots: expert.spec.slots,
+          inFlight: expert.inFlight,
+          backlog: backlog.count,
+          oldestWaitMs: backlog.oldestEnqueuedAt === undefined ? 0 : now - backlog.oldestEnqueuedAt,
+          servedSinceLoad: expert.servedSinceLoad,
+          lastUsedAt: expert.lastUsedAt,
+          sticky: expert.spec.sticky,
+        };
+      });
+  }
+
+  stats(): SchedulerStats {
+    const experts: SchedulerStats["experts"] = {};
+    let loads = 0;
+    let unloads = 0;
+    let evictions = 0;
+    for (const [id, expert] of this.experts) {
+      loads += expert.counters.loads;
+      unloads += expert.counters.unloads;
+      evictions += expert.counters.evictions;
+      experts[id] = {
+        ...expert.counters,
+        resident: expert.resident,
+        inFlight: expert.inFlight,
+        backlog: this.backlog.stats(id).count,
+        slots: expert.spec.slots,
+      };
+    }
+    return { loads, unloads, evictions, experts };
+  }
+
+  /** The reason an expert cannot serve, if it cannot. */
+  unavailableReason(expertId: string): ConclaveError | undefined {
+    return this.experts.get(expertId)?.failure;
+  }
+
+  private isIdle(): boolean {
+    return this.backlog.total() === 0 && [...this.experts.values()].every((e) => e.inFlight === 0 && !e.loading);
+  }
+
+  private notifyIfIdle(): void {
+    if (this.idleWaiters.length > 0 && this.isIdle()) this.idleWaiters.splice(0).forEach((done) => done());
+  }
+
+  /** Resolves when nothing waits, runs or loads. */
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Fails waiting work with CLOSED, lets running work finish, then unloads every resident model. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const error = new ConclaveError("CLOSED", "the scheduler is shutting down");
+    for (const id of this.backlog.expertIds()) {
+      for (const item of this.backlog.drain(id)) {
+        item.detach();
+        item.reject(error);
+      }
+    }
+    await this.whenIdle();
+    for (const expert of this.experts.values()) {
+      if (expert.spec.local && expert.resident) {
+        expert.resident = false;
+        await this.effects.unload(expert.spec.id).catch(() => undefined);
+        expert.counters.unloads += 1;
+      }
+    }
+  }
+}
