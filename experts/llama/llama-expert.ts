@@ -1,0 +1,266 @@
+/**
+ * A local expert: one GGUF model and one context whose N sequences serve N generations at once
+ * (node-llama-cpp batches their tokens together).
+ *
+ * Contract: `ensureLoaded()` is idempotent and shares one load between concurrent callers;
+ * `doGenerate` takes a free sequence (waiting if all are busy), runs one chat completion, clears the
+ * sequence and gives it back; `unload()` waits for running generations, then frees the model; `close()`
+ * unloads for good. Failures: a missing file -> MODEL_FILE_NOT_FOUND, an unreadable or unloadable file
+ * -> MODEL_LOAD_FAILED naming the path and llama.cpp's own reason, abort -> ABORTED.
+ */
+import type { ChatHistoryItem, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel } from "node-llama-cpp";
+import { LlamaChat } from "node-llama-cpp";
+import { stat } from "node:fs/promises";
+import type { ChatMessage, FinishReason } from "../../orchestrator/contracts.js";
+import { ConclaveError, isAbortError, toConclaveError } from "../../orchestrator/errors.js";
+import {
+  EXPERT_SPEC_VERSION,
+  type ExpertBackend,
+  type ExpertInfo,
+  type GenerateRequest,
+  type GenerateResult,
+  type MemoryEstimate,
+  type ModelShape,
+} from "../spec.js";
+import { describeModelFile, estimateModelMemory, readModelFile, resolveModelPath, type ModelSource } from "./model-file.js";
+import { getRuntime, logMark, logsSince, type RuntimeOptions } from "./runtime.js";
+import { SlotPool } from "./slot-pool.js";
+
+export interface LlamaExpertOptions extends ModelSource {
+  id: string;
+  description?: string;
+  contextSize: number;
+  /** Parallel sequences in the one context: how many requests it serves at once. */
+  sequences: number;
+  threads: number;
+  /** "auto" lets node-llama-cpp fit layers on the GPU; a number pins it; 0 keeps it on the CPU. */
+  gpuLayers: "auto" | number;
+  /** For sparse MoE models: how many of the model's own experts run per token (llama.cpp metadata override). */
+  expertUsedCount?: number;
+  useMmap: boolean;
+  runtime: RuntimeOptions;
+}
+
+interface Resident {
+  model: LlamaModel;
+  context: LlamaContext;
+  pool: SlotPool<LlamaContextSequence>;
+}
+
+export class LlamaExpert implements ExpertBackend {
+  readonly specVersion = EXPERT_SPEC_VERSION;
+  readonly info: ExpertInfo;
+  private resident: Resident | undefined;
+  private loading: Promise<Resident> | undefined;
+  private unloading: Promise<void> | undefined;
+  private closed = false;
+  private path: string | undefined;
+  private shape: ModelShape | undefined;
+  private memory: MemoryEstimate | undefined;
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+
+  constructor(private readonly options: LlamaExpertOptions) {
+    this.info = {
+      id: options.id,
+      kind: "llama",
+      placement: "local",
+      slots: options.sequences,
+      ...(options.description === undefined ? {} : { description: options.description }),
+    };
+  }
+
+  isLoaded(): boolean {
+    return this.resident !== undefined && this.unloading === undefined;
+  }
+
+  async ensureLoaded(): Promise<void> {
+    await this.residentModel();
+  }
+
+  private async residentModel(): Promise<Resident> {
+    if (this.closed) throw new ConclaveError("CLOSED", `expert ${this.info.id} is closed`);
+    if (this.unloading) await this.unloading;
+    if (this.resident) return this.resident;
+    if (!this.loading) {
+      this.loading = this.load().finally(() => {
+        this.loading = undefined;
+      });
+    }
+    return this.loading;
+  }
+
+  private async modelPath(): Promise<string> {
+    this.path ??= await resolveModelPath(this.options);
+    return this.path;
+  }
+
+  private gpuLayersFor(totalLayers: number): number {
+    if (this.options.runtime.gpu === false) return 0;
+    return this.options.gpuLayers === "auto" ? totalLayers : this.options.gpuLayers;
+  }
+
+  private async load(): Promise<Resident> {
+    const path = await this.modelPath();
+    const llama = await getRuntime(this.options.runtime);
+    // Read the header first: a corrupt file then fails with the parser's reason, not a vague one.
+    await this.describe();
+    const mark = logMark();
+    let model: LlamaModel | undefined;
+    try {
+      const overrides = this.options.expertUsedCount === undefined ? undefined : { expert_used_count: this.options.expertUsedCount };
+      model = await llama.loadModel({
+        modelPath: path,
+        gpuLayers: this.options.runtime.gpu === false ? 0 : this.options.gpuLayers,
+        useMmap: this.options.useMmap,
+        ...(overrides ? { metadataOverrides: { [this.architectureKey()]: overrides } as never } : {}),
+      });
+      const context = await model.createContext({
+        contextSize: this.options.contextSize,
+        sequences: this.options.sequences,
+        threads: this.options.threads,
+      });
+      const sequences = Array.from({ length: this.options.sequences }, () => context.getSequence());
+      const resident = { model, context, pool: new SlotPool(sequences) };
+      if (this.closed) {
+        await this.dispose(resident);
+        throw new ConclaveError("CLOSED", `expert ${this.info.id} was closed while loading`);
+      }
+      this.resident = resident;
+      return resident;
+    } catch (cause) {
+      await model?.dispose().catch(() => undefined);
+      if (cause instanceof ConclaveError) throw cause;
+      const reason = [(cause as Error).message, ...logsSince(mark)].join("; ");
+      throw new ConclaveError("MODEL_LOAD_FAILED", `failed to load ${path} for expert ${this.info.id}: ${reason}`, { cause });
+    }
+  }
+
+  /** The metadata section that holds `expert_used_count` is named after the architecture. */
+  private architectureKey(): string {
+    return this.shape?.architecture ?? "llama";
+  }
+
+  async unload(): Promise<void> {
+    if (this.unloading) return this.unloading;
+    if (this.loading) await this.loading.catch(() => undefined);
+    const resident = this.resident;
+    if (!resident) return;
+    this.unloading = (async () => {
+      await resident.pool.drain();
+      await this.dispose(resident);
+      this.resident = undefined;
+    })().finally(() => {
+      this.unloading = undefined;
+    });
+    return this.unloading;
+  }
+
+  private async dispose(resident: Resident): Promise<void> {
+    resident.pool.rejectWaiters(new ConclaveError("CLOSED", `expert ${this.info.id} was unloaded`));
+    await resident.context.dispose();
+    await resident.model.dispose();
+  }
+
+  async describe(): Promise<ModelShape> {
+    if (!this.shape) {
+      const path = await this.modelPath();
+      const [info, file] = await Promise.all([readModelFile(path), stat(path)]);
+      this.shape = describeModelFile(info, file.size, this.options.expertUsedCount);
+    }
+    return this.shape;
+  }
+
+  async estimateMemory(): Promise<MemoryEstimate> {
+    if (!this.memory) {
+      const path = await this.modelPath();
+      const [info, llama] = await Promise.all([readModelFile(path), getRuntime(this.options.runtime)]);
+      const totalLayers = Number((info.architectureMetadata as { block_count?: number }).block_count ?? 0) + 1;
+      this.memory = await estimateModelMemory(info, llama, {
+        contextSize: this.options.contextSize,
+        sequences: this.options.sequences,
+        gpuLayers: this.gpuLayersFor(totalLayers),
+      });
+    }
+    return this.memory;
+  }
+
+  async doGenerate(request: GenerateRequest): Promise<GenerateResult> {
+    const resident = await this.residentModel();
+    const sequence = await resident.pool.acquire(request.signal);
+    const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
+    const before = sequence.tokenMeter.getState();
+    try {
+      const { params } = request;
+      const grammar = params.jsonSchema ? await this.grammarFor(params.jsonSchema) : undefined;
+      const response = await chat.generateResponse(toChatHistory(request.messages), {
+        maxTokens: params.maxTokens,
+        ...(params.temperature === undefined ? {} : { temperature: params.temperature }),
+        ...(params.topP === undefined ? {} : { topP: params.topP }),
+        ...(params.seed === undefined ? {} : { seed: params.seed }),
+        ...(params.stop?.length ? { customStopTriggers: params.stop } : {}),
+        ...(grammar ? { grammar } : {}),
+        ...(request.signal ? { signal: request.signal } : {}),
+        ...(request.onText ? { onTextChunk: request.onText } : {}),
+      });
+      const used = sequence.tokenMeter.diff(before);
+      return {
+        text: response.response,
+        finishReason: finishReasonOf(response.metadata.stopReason),
+        usage: { promptTokens: used.usedInputTokens, completionTokens: used.usedOutputTokens },
+        warnings: [],
+      };
+    } catch (error) {
+      if (request.signal?.aborted || isAbortError(error)) {
+        throw new ConclaveError("ABORTED", `generation on ${this.info.id} was aborted`, { cause: error });
+      }
+      throw toConclaveError(error, "EXPERT_FAILED");
+    } finally {
+      chat.dispose({ disposeSequence: false });
+      // The next request on this sequence starts from an empty state.
+      await sequence.clearHistory().catch(() => undefined);
+      resident.pool.release(sequence);
+    }
+  }
+
+  private grammarFor(schema: Record<string, unknown>): Promise<LlamaGrammar> {
+    const key = JSON.stringify(schema);
+    let grammar = this.grammars.get(key);
+    if (!grammar) {
+      grammar = getRuntime(this.options.runtime).then((llama) => llama.createGrammarForJsonSchema(schema as never));
+      grammar.catch(() => this.grammars.delete(key));
+      this.grammars.set(key, grammar);
+    }
+    return grammar.catch((cause) => {
+      throw new ConclaveError("INVALID_REQUEST", `unsupported JSON schema: ${(cause as Error).message}`, {
+        cause,
+        param: "response_format",
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.unload();
+    this.grammars.clear();
+  }
+}
+
+function finishReasonOf(stopReason: string): FinishReason {
+  if (stopReason === "maxTokens") return "length";
+  if (stopReason === "abort") return "abort";
+  return "stop";
+}
+
+/** OpenAI-style messages to node-llama-cpp's chat history; system messages are merged in order. */
+export function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = [];
+  for (const message of messages) {
+    if (message.role === "system") history.push({ type: "system", text: message.content });
+    else if (message.role === "assistant") history.push({ type: "model", response: [message.content] });
+    else history.push({ type: "user", text: message.role === "tool" ? `Tool result: ${message.content}` : message.content });
+  }
+  // generateResponse continues the last model turn, so an empty one is where the answer goes.
+  history.push({ type: "model", response: [] });
+  return history;
+}
