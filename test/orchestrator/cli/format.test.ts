@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { formatSummary, formatTrace } from "../../../orchestrator/cli/format.js";
+import type { RoutingTrace } from "../../../orchestrator/contracts.js";
+
+describe("CLI formatting", () => {
+  it("shows skills, recruits with reasons, failures, aggregation and stage times", () => {
+    const trace: RoutingTrace = {
+      skills: [{ skill: "sql", score: 0.8, keyword: "joins" }],
+      recruitment: { strategy: "symbolic", recruits: [{ expertId: "coder", weight: 0.7, reason: "sql +5" }] },
+      aggregation: { method: "synthesize", aggregator: "writer", reason: "writer synthesises 2 answers" },
+      answers: [],
+      failures: [{ expertId: "broken", code: "MODEL_LOAD_FAILED", message: "failed to load /m/broken.gguf" }],
+      warnings: ["coder: seed ignored"],
+      times: { tagMs: 1.2, recruitMs: 0.1, runMs: 950, aggregateMs: 400, totalMs: 1351.3 },
+    };
+    const text = formatTrace(trace);
+    expect(text).toContain("sql 0.80 (“joins”)");
+    expect(text).toMatch(/coder\s+weight 0\.70\s+sql \+5/);
+    expect(text).toContain("✗ broken: MODEL_LOAD_FAILED failed to load /m/broken.gguf");
+    expect(text).toContain("aggregation synthesize by writer: writer synthesises 2 answers");
+    expect(text).toContain("experts 950 ms");
+    expect(text).toContain("total 1351 ms");
+    expect(text).toContain("warning     coder: seed ignored");
+  });
+
+  it("summarises a batch", () => {
+    const text = formatSummary({ instances: 30, succeeded: 29, failed: 1, loads: { a: 1, b: 2 }, wallMs: 12_345, peakRssBytes: 300 * 2 ** 20, mode: "grouped" });
+    expect(text).toContain("30 (29 ok, 1 failed)");
+    expect(text).toContain("a×1, b×2 — grouped by expert");
+    expect(text).toContain("12.35 s");
+    expect(text).toContain("300 MiB");
+  });
+});
