@@ -301,6 +301,22 @@ export class Scheduler {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * Unloads every resident local model that has nothing to do. The per-instance baseline of the batch
+   * benchmark uses it to reproduce naive loading; operators can use it to free memory.
+   */
+  async unloadIdle(): Promise<string[]> {
+    const idle = [...this.experts.values()].filter(
+      (e) => e.spec.local && e.resident && !e.loading && e.inFlight === 0 && this.backlog.stats(e.spec.id).count === 0,
+    );
+    for (const expert of idle) {
+      expert.resident = false;
+      await this.effects.unload(expert.spec.id);
+      expert.counters.unloads += 1;
+    }
+    return idle.map((e) => e.spec.id);
+  }
+
   /** Fails waiting work with CLOSED, lets running work finish, then unloads every resident model. */
   async close(): Promise<void> {
     if (this.closed) return;
