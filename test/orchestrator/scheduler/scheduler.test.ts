@@ -115,6 +115,29 @@ describe("Scheduler", () => {
     expect(effects.log).toEqual([]);
   });
 
+  it("unloadIdle frees idle residents only, and the next request loads again", async () => {
+    const effects = new RecordingEffects();
+    const s = scheduler(experts(["a", "b"]), effects, 2);
+    await Promise.all([s.submit("a", request("x")), s.submit("b", request("y"))]);
+    let release!: () => void;
+    const busy = new Promise<void>((resolve) => (release = resolve));
+    const slowRun = effects.run.bind(effects);
+    effects.run = async (id, req) => {
+      if (id === "b") await busy;
+      return slowRun(id, req);
+    };
+    const running = s.submit("b", request("z"));
+    await tick();
+    expect(await s.unloadIdle()).toEqual(["a"]);
+    expect(s.stats().experts.a!.resident).toBe(false);
+    expect(s.stats().experts.b!.resident).toBe(true);
+    release();
+    await running;
+    await s.submit("a", request("again"));
+    expect(s.stats().experts.a!.loads).toBe(2);
+    expect(s.stats().experts.a!.unloads).toBe(1);
+  });
+
   it("rejects unknown experts and work after close; close unloads and is idempotent", async () => {
     const effects = new RecordingEffects();
     const s = scheduler(experts(["a"]), effects, 1);
