@@ -1,0 +1,49 @@
+/**
+ * The recruitment entry point: picks the configured strategy. Every strategy is a pure function of
+ * its inputs, so the same request, profile and seed always recruit the same experts.
+ */
+import type { Config } from "../config/schema.js";
+import type { Recruitment, SkillTag } from "../contracts.js";
+import type { Profile } from "../profile/format.js";
+import { recruitAdaptive } from "./adaptive.js";
+import { recruitCategory, type Classification } from "./category.js";
+import { recruitFixed } from "./fixed.js";
+import { recruitSymbolic } from "./symbolic.js";
+
+export { recruitAdaptive, type AdaptiveSettings } from "./adaptive.js";
+export { recruitCategory, type CategorySettings, type Classification } from "./category.js";
+export { recruitFixed } from "./fixed.js";
+export { recruitSymbolic, suitability, type SkillContribution, type Suitability, type SymbolicOptions } from "./symbolic.js";
+
+export interface RecruitInput {
+  skills: SkillTag[];
+  /** The question text: the sampling key, so each question draws reproducibly. */
+  text: string;
+  profile: Profile | undefined;
+  available: string[];
+  /** Called only by the category strategy, so other strategies never pay for classification. */
+  classify: () => Classification;
+}
+
+export function recruit(routing: Readonly<Config["routing"]>, input: RecruitInput): Recruitment {
+  const strategy = routing.strategy;
+  switch (strategy) {
+    case "symbolic":
+      return recruitSymbolic(input.skills, input.profile, input.available, {
+        k: routing.k,
+        selection: routing.selection,
+        seed: routing.seed,
+        sampleKey: input.text,
+      });
+    case "adaptive":
+      return recruitAdaptive(input.skills, input.profile, input.available, routing.adaptive);
+    case "category":
+      return recruitCategory(input.classify(), routing.category, input.available);
+    case "fixed":
+      return recruitFixed(routing.fixed, input.available);
+    default: {
+      const unknown: never = strategy;
+      throw new Error(`unknown routing strategy ${String(unknown)}`);
+    }
+  }
+}

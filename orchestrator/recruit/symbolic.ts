@@ -1,0 +1,132 @@
+/**
+ * Symbolic-MoE recruitment: an expert's suitability for a question is the sum, over the question's
+ * tagged skills, of its profile score on that skill (missing = 0) weighted by the tag's score,
+ * multiplied by its global competence. The k best are recruited (`top`), or k distinct experts are
+ * drawn with a seeded PRNG (`sample`), and weighted by their normalised suitability.
+ */
+import type { Recruitment, SkillTag } from "../contracts.js";
+import { ConclaveError } from "../errors.js";
+import { competenceOf, type Profile } from "../profile/format.js";
+import { seededRandom } from "./prng.js";
+import { distinct, fixed, suitabilityWeights } from "./weights.js";
+
+export interface SkillContribution {
+  skill: string;
+  /** profileScore x tagScore: what this skill adds to the skill score. */
+  score: number;
+  profileScore: number;
+  tagScore: number;
+}
+
+export interface Suitability {
+  expertId: string;
+  suitability: number;
+  skillScore: number;
+  competence: number;
+  contributions: SkillContribution[];
+}
+
+export interface SymbolicOptions {
+  k: number;
+  selection: "top" | "sample";
+  seed: number;
+  /** Mixed into the seed (the question text) so each question draws its own, reproducible recruits. */
+  sampleKey?: string;
+}
+
+export function noExpertAvailable(strategy: string): ConclaveError {
+  return new ConclaveError("NO_EXPERT_AVAILABLE", `${strategy} routing: no expert is available`);
+}
+
+/** Every available expert's suitability, best first; ties go by expert id so the order is stable. */
+export function suitability(skills: readonly SkillTag[], profile: Profile | undefined, available: readonly string[]): Suitability[] {
+  const rows = distinct(available).map((expertId): Suitability => {
+    // Without a profile nothing separates the experts: all equal, no evidence.
+    if (!profile) return { expertId, suitability: 0, skillScore: 0, competence: 1, contributions: [] };
+    const expert = Object.hasOwn(profile.experts, expertId) ? profile.experts[expertId] : undefined;
+    const contributions = skills.map((tag) => {
+      const profileScore = expert && Object.hasOwn(expert.skills, tag.skill) ? expert.skills[tag.skill]! : 0;
+      return { skill: tag.skill, score: profileScore * tag.score, profileScore, tagScore: tag.score };
+    });
+    const skillScore = contributions.reduce((sum, c) => sum + c.score, 0);
+    const competence = competenceOf(profile, expertId);
+    return { expertId, suitability: skillScore * competence, skillScore, competence, contributions };
+  });
+  return rows.sort((a, b) => b.suitability - a.suitability || compareIds(a.expertId, b.expertId));
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** "algebra 4.0 x 0.80 tag + statistics 2.0 x 0.50 tag; competence 0.80 → 3.36" */
+export function explain(row: Suitability): string {
+  const evidence = row.contributions.filter((c) => c.score !== 0).sort((a, b) => Math.abs(b.score) - Math.abs(a.score));
+  const shown = evidence.slice(0, 3).map((c) => `${c.skill} ${fixed(c.profileScore, 1)} x ${fixed(c.tagScore)} tag`);
+  if (evidence.length > 3) shown.push(`${evidence.length - 3} more`);
+  const text = shown.length > 0 ? shown.join(" + ") : "no evidence on the tagged skills";
+  return `${text}; competence ${fixed(row.competence)} → ${fixed(row.suitability)}`;
+}
+
+/** Why suitability cannot rank the experts, or undefined when it can. */
+export function missingEvidence(skills: readonly SkillTag[], profile: Profile | undefined, ranked: readonly Suitability[]): string | undefined {
+  if (!profile) return "no profile: every expert counts as equally skilled";
+  if (skills.length === 0) return "no skills tagged";
+  if (!ranked.some((row) => row.suitability > 0)) return `no expert has positive evidence for ${skills.map((s) => s.skill).join(", ")}`;
+  return undefined;
+}
+
+/**
+ * Without usable evidence: the k most competent experts (ties: higher skill score, then the order
+ * they are listed as available, i.e. the operator's config order), weighted by competence.
+ */
+export function competenceFallback(strategy: string, ranked: readonly Suitability[], available: readonly string[], k: number, why: string): Recruitment {
+  const order = new Map(distinct(available).map((id, index) => [id, index]));
+  const chosen = [...ranked]
+    .sort((a, b) => b.competence - a.competence || b.skillScore - a.skillScore || order.get(a.expertId)! - order.get(b.expertId)!)
+    .slice(0, k);
+  const weights = suitabilityWeights(chosen.map((row) => row.competence));
+  const uniform = ranked.every((row) => row.competence === ranked[0]!.competence);
+  return {
+    strategy,
+    recruits: chosen.map((row, i) => ({ expertId: row.expertId, weight: weights[i]!, reason: `competence ${fixed(row.competence)} (fallback)` })),
+    fallback: `${why}; recruited the ${uniform ? "first" : "most competent"} ${chosen.length} available`,
+  };
+}
+
+/** k distinct draws, each proportional to positive suitability; the rest (if any) best-first. */
+function sampleDistinct(ranked: readonly Suitability[], k: number, random: () => number): Suitability[] {
+  // Proportional rather than softmax: scale-free, while softmax at temperature 1 would turn the
+  // profile's ±1-per-answer units into near-argmax for large validation sets.
+  const pool = ranked.filter((row) => row.suitability > 0);
+  const chosen: Suitability[] = [];
+  while (chosen.length < k && pool.length > 0) {
+    const total = pool.reduce((sum, row) => sum + row.suitability, 0);
+    let point = random() * total;
+    let index = pool.findIndex((row) => (point -= row.suitability) < 0);
+    if (index < 0) index = pool.length - 1; // rounding at the very end of the range
+    chosen.push(...pool.splice(index, 1));
+  }
+  for (const row of ranked) if (chosen.length < k && !chosen.includes(row)) chosen.push(row);
+  return ranked.filter((row) => chosen.includes(row));
+}
+
+export function recruitSymbolic(
+  skills: readonly SkillTag[],
+  profile: Profile | undefined,
+  available: readonly string[],
+  options: SymbolicOptions,
+): Recruitment {
+  const ranked = suitability(skills, profile, available);
+  if (ranked.length === 0) throw noExpertAvailable("symbolic");
+  const k = Math.min(Math.max(1, Math.floor(options.k)), ranked.length);
+  const why = missingEvidence(skills, profile, ranked);
+  if (why) return competenceFallback("symbolic", ranked, available, k, why);
+  const sampled = options.selection === "sample";
+  const chosen = sampled ? sampleDistinct(ranked, k, seededRandom(options.seed, options.sampleKey)) : ranked.slice(0, k);
+  const weights = suitabilityWeights(chosen.map((row) => row.suitability));
+  return {
+    strategy: "symbolic",
+    recruits: chosen.map((row, i) => ({ expertId: row.expertId, weight: weights[i]!, reason: `${sampled ? "sampled: " : ""}${explain(row)}` })),
+  };
+}
