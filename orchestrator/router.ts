@@ -1,0 +1,58 @@
+/**
+ * Wires the routing half of the pipeline from config: a skill tagger (lexical, or keywords written by
+ * a configured expert and mapped onto the catalog) and the recruitment strategy over the experts that
+ * can serve. The keyword model runs through the scheduler like any other work, so in a batch it is
+ * loaded once to tag every instance.
+ */
+import type { Config } from "./config/schema.js";
+import type { Router } from "./pipeline.js";
+import type { Profile } from "./profile/format.js";
+import { recruit } from "./recruit/index.js";
+import type { Scheduler } from "./scheduler/scheduler.js";
+import type { SkillCatalog } from "../skills/catalog.js";
+import { KeywordTagger } from "../skills/keyword-tagger.js";
+import { LexicalTagger } from "../skills/lexical-tagger.js";
+import type { SkillTagger } from "../skills/tagger.js";
+
+export interface RouterContext {
+  config: Readonly<Config>;
+  catalog: SkillCatalog;
+  profile: Profile | undefined;
+  /** Experts that can serve (readable, within the memory budget). */
+  available: string[];
+  scheduler: Scheduler;
+}
+
+/** Keywords are a short list: a small cap keeps the tagging call cheap. */
+const KEYWORD_MAX_TOKENS = 48;
+
+export function buildRouter(context: RouterContext): Router {
+  const { config, catalog, profile, available, scheduler } = context;
+  const settings = config.skills.tagger;
+  const lexical = new LexicalTagger(catalog, { maxSkills: settings.maxSkills, minScore: settings.minScore });
+  let tagger: SkillTagger = lexical;
+  if (settings.kind === "keyword" && settings.model) {
+    const model = settings.model;
+    tagger = new KeywordTagger({
+      catalog,
+      lexical,
+      ask: async (messages, signal) => {
+        const result = await scheduler.submit(model, {
+          messages,
+          params: { maxTokens: KEYWORD_MAX_TOKENS, temperature: 0 },
+          ...(signal ? { signal } : {}),
+        });
+        return result.text;
+      },
+      minKeywords: settings.minKeywords,
+      maxKeywords: settings.maxKeywords,
+      matchThreshold: settings.matchThreshold,
+      maxSkills: settings.maxSkills,
+      minScore: settings.minScore,
+    });
+  }
+  return {
+    tag: (text) => tagger.tag(text),
+    recruit: (skills, text) => recruit(config.routing, { skills, text, profile, available, classify: () => lexical.classify(text) }),
+  };
+}
