@@ -1,0 +1,240 @@
+/**
+ * The core every door shares: built once from a validated config, it owns the experts, the scheduler
+ * and the router, and answers instances one at a time (online) or many at once (batch).
+ *
+ * Start-up reads every local model's header and estimates its memory; a model that is unreadable or
+ * bigger than the budget is marked unavailable with its reason, and the rest serve. `close()` unloads
+ * everything and is safe to call twice.
+ */
+import { availableParallelism, totalmem } from "node:os";
+import type { Config, ExpertConfig } from "./config/schema.js";
+import type { ChatMessage, Instance, InstanceOutcome } from "./contracts.js";
+import { ConclaveError, isConclaveError, toConclaveError } from "./errors.js";
+import { answer, route, type AnswerOptions, type PipelineParts, type RouteResult } from "./pipeline.js";
+import { Scheduler, type SchedulableExpert, type SchedulerStats } from "./scheduler/scheduler.js";
+import { buildRouter } from "./router.js";
+import { prepareDemoPool } from "./demo/demo-pool.js";
+import { loadProfile, type Profile } from "./profile/format.js";
+import { createExpert } from "../experts/factory.js";
+import { getRuntime, type RuntimeOptions } from "../experts/llama/runtime.js";
+import type { ExpertBackend, MemoryEstimate, ModelShape } from "../experts/spec.js";
+import { loadCatalog } from "./catalog.js";
+
+export interface OrchestratorOptions {
+  env?: Record<string, string | undefined>;
+  /** Where notices for the operator go (synthetic demo pool, unavailable experts). */
+  notice?: (message: string) => void;
+  /** A profile given in code (tests, benchmarks); otherwise `routing.profile` is read. */
+  profile?: Profile;
+}
+
+export interface ExpertStatus {
+  id: string;
+  kind: "llama" | "remote";
+  description?: string;
+  shape?: ModelShape;
+  memory?: MemoryEstimate;
+  slots: number;
+  resident: boolean;
+  unavailable?: { code: string; message: string };
+}
+
+export interface BatchProgress {
+  done: number;
+  total: number;
+  outcome: InstanceOutcome | undefined;
+  error: ConclaveError | undefined;
+}
+
+export type BatchResult = { id: string; outcome: InstanceOutcome } | { id: string; error: ConclaveError };
+
+export class Orchestrator {
+  private closed = false;
+
+  private constructor(
+    readonly config: Readonly<Config>,
+    readonly experts: ReadonlyMap<string, ExpertBackend>,
+    readonly statuses: ReadonlyMap<string, ExpertStatus>,
+    readonly scheduler: Scheduler,
+    private readonly parts: PipelineParts,
+    /** True when serving the generated demo pool (answers are noise). */
+    readonly synthetic: boolean,
+  ) {}
+
+  static async create(config: Readonly<Config>, options: OrchestratorOptions = {}): Promise<Orchestrator> {
+    const notice = options.notice ?? (() => undefined);
+    const cores = availableParallelism();
+    const runtime: RuntimeOptions = {
+      gpu: config.runtime.gpu,
+      maxThreads: config.runtime.maxThreads === "auto" ? cores : config.runtime.maxThreads,
+    };
+    const catalog = await loadCatalog(config.skills.catalog);
+    let expertConfigs: readonly ExpertConfig[] = config.experts;
+    let profile: Profile | undefined = options.profile ?? (config.routing.profile ? await loadProfile(config.routing.profile) : undefined);
+    let aggregator = config.aggregation.aggregator;
+    const synthetic = expertConfigs.length === 0;
+    if (synthetic) {
+      const demo = await prepareDemoPool(config.models.dir, catalog.skills.map((s) => s.id), 4);
+      expertConfigs = demo.experts;
+      profile ??= demo.profile;
+      aggregator ??= demo.aggregator;
+      notice(
+        `no experts configured: serving the embedded demo pool of ${demo.experts.length} synthetic MoE experts ` +
+          `(random weights: answers are noise; routing, scheduling and aggregation are real)`,
+      );
+    }
+    aggregator ??= profile?.aggregator?.expertId ?? expertConfigs[0]?.id;
+
+    const env = options.env ?? process.env;
+    const experts = new Map(expertConfigs.map((c) => [c.id, createExpert(c, { runtime, models: config.models, env })] as const));
+    const budget = await resolveBudget(config, runtime);
+    const statuses = new Map<string, ExpertStatus>();
+    const schedulable: SchedulableExpert[] = [];
+    for (const [id, expert] of experts) {
+      const status = await inspectExpert(expert, budget);
+      statuses.set(id, status);
+      if (status.unavailable) notice(`expert ${id} is unavailable: ${status.unavailable.message}`);
+      schedulable.push({
+        id,
+        local: expert.info.placement === "local",
+        slots: expert.info.slots,
+        memory: { ram: status.memory?.ramBytes ?? 0, vram: status.memory?.vramBytes ?? 0 },
+        sticky: id === aggregator,
+        ...(status.unavailable ? { unavailable: new ConclaveError(status.unavailable.code as never, status.unavailable.message) } : {}),
+      });
+    }
+    const scheduler = new Scheduler(
+      schedulable,
+      {
+        load: (id) => experts.get(id)!.ensureLoaded(),
+        unload: (id) => experts.get(id)!.unload(),
+        run: (id, request) => experts.get(id)!.doGenerate(request),
+      },
+      { budget, fairnessCap: config.scheduler.fairnessCap, ageWeightMs: config.scheduler.ageWeightMs },
+    );
+    const available = schedulable.filter((s) => !s.unavailable).map((s) => s.id);
+    const router = buildRouter({ config, catalog, profile, available, scheduler });
+    const parts: PipelineParts = { router, scheduler, aggregation: config.aggregation, generation: config.generation, aggregator };
+    return new Orchestrator(config, experts, statuses, scheduler, parts, synthetic);
+  }
+
+  get aggregator(): string | undefined {
+    return this.parts.aggregator;
+  }
+
+  answer(instance: Instance, options: AnswerOptions = {}): Promise<InstanceOutcome> {
+    if (this.closed) return Promise.reject(new ConclaveError("CLOSED", "conclave is shutting down"));
+    return this.validateExpert(options.expertId).then(() => answer(this.parts, instance, options));
+  }
+
+  /** Dry run: skills and recruits, no generation. */
+  route(messages: readonly ChatMessage[]): Promise<RouteResult> {
+    return route(this.parts, messages);
+  }
+
+  /**
+   * Answers many instances. The whole batch is routed first and then queued at once, so the scheduler
+   * sees every expert's full backlog, groups the work by expert and loads each model once.
+   * `perInstanceLoading` is the naive baseline: one instance at a time, its models unloaded after it.
+   * Results come back in input order; a failed instance carries its error and never stops the rest.
+   */
+  async runBatch(
+    lines: ReadonlyArray<{ instance: Instance; expertId?: string }>,
+    options: { perInstanceLoading?: boolean; onProgress?: (progress: BatchProgress) => void; signal?: AbortSignal } = {},
+  ): Promise<BatchResult[]> {
+    if (this.closed) throw new ConclaveError("CLOSED", "conclave is shutting down");
+    let done = 0;
+    const report = (result: BatchResult): BatchResult => {
+      done += 1;
+      options.onProgress?.({
+        done,
+        total: lines.length,
+        outcome: "outcome" in result ? result.outcome : undefined,
+        error: "error" in result ? result.error : undefined,
+      });
+      return result;
+    };
+    const settle = (id: string, work: Promise<InstanceOutcome>): Promise<BatchResult> =>
+      work.then(
+        (outcome) => report({ id, outcome }),
+        (error: unknown) => report({ id, error: toConclaveError(error) }),
+      );
+    const signal = options.signal ? { signal: options.signal } : {};
+    if (options.perInstanceLoading) {
+      const results: BatchResult[] = [];
+      for (const { instance, expertId } of lines) {
+        results.push(await settle(instance.id, this.answer(instance, { ...signal, ...(expertId ? { expertId } : {}) })));
+        await this.scheduler.unloadIdle();
+      }
+      return results;
+    }
+    const routes = await Promise.all(
+      lines.map(({ instance, expertId }) =>
+        this.validateExpert(expertId)
+          .then(() => route(this.parts, instance.messages, expertId))
+          .then((routed) => ({ routed }), (error: unknown) => ({ error: toConclaveError(error) })),
+      ),
+    );
+    return Promise.all(
+      lines.map(({ instance }, index) => {
+        const routed = routes[index]!;
+        if ("error" in routed) return Promise.resolve(report({ id: instance.id, error: routed.error }));
+        return settle(instance.id, answer(this.parts, instance, { ...signal, routed: routed.routed }));
+      }),
+    );
+  }
+
+  private async validateExpert(expertId: string | undefined): Promise<void> {
+    if (expertId && !this.experts.has(expertId)) {
+      throw new ConclaveError("MODEL_NOT_FOUND", `no expert or ensemble named "${expertId}"`, { param: "model" });
+    }
+  }
+
+  stats(): SchedulerStats {
+    return this.scheduler.stats();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.scheduler.close();
+    await Promise.all([...this.experts.values()].map((expert) => expert.close().catch(() => undefined)));
+  }
+}
+
+async function resolveBudget(config: Readonly<Config>, runtime: RuntimeOptions): Promise<{ ram: number; vram: number }> {
+  const ram = config.memory.budget === "auto" ? Math.floor(totalmem() * 0.7) : config.memory.budget;
+  if (config.memory.vramBudget !== "auto") return { ram, vram: config.memory.vramBudget };
+  if (runtime.gpu === false) return { ram, vram: 0 };
+  const llama = await getRuntime(runtime);
+  if (llama.gpu === false) return { ram, vram: 0 };
+  const vram = await llama.getVramState();
+  return { ram, vram: Math.floor(vram.free * 0.9) };
+}
+
+async function inspectExpert(expert: ExpertBackend, budget: { ram: number; vram: number }): Promise<ExpertStatus> {
+  const status: ExpertStatus = {
+    id: expert.info.id,
+    kind: expert.info.kind,
+    slots: expert.info.slots,
+    resident: expert.isLoaded(),
+    ...(expert.info.description ? { description: expert.info.description } : {}),
+  };
+  try {
+    status.shape = await expert.describe();
+    status.memory = await expert.estimateMemory();
+    if (status.memory.ramBytes > budget.ram || status.memory.vramBytes > budget.vram) {
+      const gib = (n: number) => `${(n / 2 ** 30).toFixed(2)} GiB`;
+      status.unavailable = {
+        code: "MODEL_TOO_LARGE",
+        message:
+          `${expert.info.id} needs ${gib(status.memory.ramBytes)} RAM / ${gib(status.memory.vramBytes)} VRAM; ` +
+          `the budget is ${gib(budget.ram)} RAM / ${gib(budget.vram)} VRAM (memory.budget, memory.vramBudget)`,
+      };
+    }
+  } catch (error) {
+    const failure = isConclaveError(error) ? error : toConclaveError(error, "MODEL_LOAD_FAILED");
+    status.unavailable = { code: failure.code, message: failure.message };
+  }
+  return status;
+}
