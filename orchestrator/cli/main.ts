@@ -1,0 +1,125 @@
+/**
+ * The `conclave` command. Each subcommand builds the orchestrator from the config (`--config` or
+ * `CONCLAVE_CONFIG`; none = the embedded demo pool), does its job, closes it and returns an exit code:
+ * 0 ok, 1 the job failed, 2 bad usage or config. Errors print as `error [CODE]: message`.
+ */
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { loadConfig } from "../config/load.js";
+import { isConclaveError } from "../errors.js";
+import { Orchestrator } from "../orchestrator.js";
+import { disposeRuntime } from "../../experts/llama/runtime.js";
+import { runBatchCommand } from "./batch.js";
+import { formatTrace } from "./format.js";
+import { listModels, writeTestModelCommand } from "./models.js";
+
+const out = (text: string) => process.stdout.write(`${text}\n`);
+const err = (text: string) => process.stderr.write(`${text}\n`);
+
+function integer(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError("expected a positive integer");
+  return parsed;
+}
+
+async function withOrchestrator<T>(configPath: string | undefined, job: (orchestrator: Orchestrator) => Promise<T>): Promise<T> {
+  const config = await loadConfig(configPath ?? process.env["CONCLAVE_CONFIG"]);
+  const orchestrator = await Orchestrator.create(config, { notice: (message) => err(`note: ${message}`) });
+  try {
+    return await job(orchestrator);
+  } finally {
+    await orchestrator.close();
+    await disposeRuntime();
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command("conclave")
+    .description("Serve several LLMs as one model: skill-routed, expert-batched Mixture-of-Experts")
+    .option("-c, --config <file>", "YAML config (default: $CONCLAVE_CONFIG, else the embedded demo pool)")
+    .exitOverride();
+
+  program
+    .command("run")
+    .description("answer one question and show how it was routed")
+    .argument("<question>", "the user message")
+    .option("--system <text>", "a system message")
+    .option("--max-tokens <n>", "tokens per expert answer", integer)
+    .option("--seed <n>", "sampling seed", integer)
+    .option("--model <expert>", "ask this expert only (bypass routing)")
+    .option("--json", "print the outcome as JSON")
+    .action(async (question: string, options: { system?: string; maxTokens?: number; seed?: number; model?: string; json?: boolean }) => {
+      await withOrchestrator(program.opts()["config"], async (orchestrator) => {
+        const messages = [...(options.system ? [{ role: "system" as const, content: options.system }] : []), { role: "user" as const, content: question }];
+        const params = { ...(options.maxTokens ? { maxTokens: options.maxTokens } : {}), ...(options.seed ? { seed: options.seed } : {}) };
+        const outcome = await orchestrator.answer({ id: "cli", messages, params }, options.model ? { expertId: options.model } : {});
+        if (options.json) return out(JSON.stringify(outcome, null, 2));
+        out(outcome.text);
+        out("");
+        out(formatTrace(outcome.trace));
+      });
+    });
+
+  program
+    .command("batch")
+    .description("answer a JSONL file of {custom_id, messages} lines, grouped by expert")
+    .argument("<input>", "input JSONL")
+    .requiredOption("-o, --output <file>", "output JSONL (one line per input line)")
+    .option("--summary <file>", "also write the summary as JSON")
+    .option("--per-instance-loading", "baseline: load the models for each instance and unload them after (no grouping)")
+    .option("--no-progress", "no progress bar")
+    .action(async (input: string, options: { output: string; summary?: string; perInstanceLoading?: boolean; progress: boolean }) => {
+      await withOrchestrator(program.opts()["config"], (orchestrator) =>
+        runBatchCommand(
+          orchestrator,
+          {
+            input,
+            output: options.output,
+            perInstanceLoading: options.perInstanceLoading ?? false,
+            progress: options.progress,
+            model: "conclave",
+            ...(options.summary ? { summary: options.summary } : {}),
+          },
+          out,
+        ),
+      );
+    });
+
+  program
+    .command("models")
+    .description("list the experts: backend, MoE shape, memory estimate, availability")
+    .option("--json", "print as JSON")
+    .action(async (options: { json?: boolean }) => {
+      await withOrchestrator(program.opts()["config"], async (orchestrator) => out(listModels(orchestrator, options.json ?? false)));
+    });
+
+  program
+    .command("testmodel")
+    .description("write a deterministic synthetic GGUF model (dense or sparse MoE) for tests and benchmarks")
+    .argument("<path>", "output .gguf file")
+    .option("--experts <n>", "MoE experts per layer (0 = dense)", (v) => Number(v), 4)
+    .option("--experts-used <n>", "active experts per token", integer, 2)
+    .option("--architecture <arch>", "llama or qwen3moe", "llama")
+    .option("--quant <type>", "F32, F16, Q8_0 or Q4_0", "Q8_0")
+    .option("--size <bytes>", "approximate file size, e.g. 300MB (more experts first, then wider ones)")
+    .option("--seed <n>", "weights seed", (v) => Number(v), 1)
+    .action(async (path: string, options: { experts: number; expertsUsed: number; architecture: string; quant: string; size?: string; seed: number }) => {
+      out(await writeTestModelCommand(path, options));
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (isConclaveError(error)) {
+      err(`error [${error.code}]: ${error.message}`);
+      return error.code.startsWith("CONFIG") ? 2 : 1;
+    }
+    err(`error: ${(error as Error).stack ?? String(error)}`);
+    return 1;
+  }
+}
