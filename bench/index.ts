@@ -1,0 +1,17 @@
+/**
+ * `npm run bench -- <name> [options]`: runs one benchmark. Each prints its figures and its baseline
+ * side by side from the same run.
+ */
+import { benchBatchGrouping } from "./batch-grouping.js";
+
+const benches: Record<string, () => Promise<void>> = {
+  "batch-grouping": benchBatchGrouping,
+};
+
+const name = process.argv[2] ?? "";
+const bench = benches[name];
+if (!bench) {
+  console.error(`usage: npm run bench -- <${Object.keys(benches).join("|")}> [options]`);
+  process.exit(2);
+}
+await bench();
