@@ -47,7 +47,7 @@ export async function benchBatchGrouping(): Promise<void> {
   const config = parseConfig(
     {
       runtime: { gpu: false },
-      experts: DEMO_EXPERTS.map((e) => ({ id: e.id, backend: "llama", model: models[e.id]!.path, contextSize: 1024, sequences: 4, useMmap })),
+      experts: DEMO_EXPERTS.map((e) => ({ id: e.id, backend: "llama", model: models[e.id]!.path, contextSize: 1024, sequences: 4, threads: 1, useMmap })),
       aggregation: { aggregator: DEMO_AGGREGATOR },
       generation: { maxTokens },
     },

@@ -141,7 +141,8 @@ export async function answer(parts: PipelineParts, instance: Instance, options: 
     try {
       const synthesis = await parts.scheduler.submit(plan.aggregator, {
         messages: buildSynthesisMessages(routingText(instance.messages), answers, 600),
-        params: { maxTokens: parts.aggregation.maxTokens, temperature: params.temperature, topP: params.topP },
+        // The final answer is what the request's max_tokens limits; the config caps it otherwise.
+        params: { maxTokens: instance.params?.maxTokens ?? parts.aggregation.maxTokens, temperature: params.temperature, topP: params.topP },
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onText ? { onText: options.onText } : {}),
       });

@@ -57,7 +57,7 @@ function config(extra: Record<string, unknown> = {}, models: Record<string, stri
   return parseConfig(
     {
       runtime: { gpu: false, maxThreads: 2 },
-      experts: Object.entries(models).map(([id, model]) => ({ id, backend: "llama", model, contextSize: 512, sequences: 4, threads: 2 })),
+      experts: Object.entries(models).map(([id, model]) => ({ id, backend: "llama", model, contextSize: 512, sequences: 4, threads: 1 })),
       routing: { strategy: "symbolic", k: 3 },
       aggregation: { method: "synthesize", aggregator: AGGREGATOR, skipWhenAgree: false, maxTokens: 4 },
       ...extra,

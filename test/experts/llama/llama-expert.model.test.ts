@@ -14,7 +14,7 @@ const options = (id: string, model: string, extra: Partial<LlamaExpertOptions> =
   allowDownload: false,
   contextSize: 512,
   sequences: 2,
-  threads: 2,
+  threads: 1,
   gpuLayers: 0,
   useMmap: true,
   runtime: { gpu: false, maxThreads: 2 },

@@ -32,7 +32,7 @@ describe("generated models in node-llama-cpp", () => {
         allowDownload: false,
         contextSize: 256,
         sequences: 1,
-        threads: 2,
+        threads: 1,
         gpuLayers: 0,
         useMmap: true,
         runtime: { gpu: false, maxThreads: 2 },
