@@ -20,6 +20,13 @@ export const ERROR_CATALOGUE = {
   PROFILE_INVALID: { status: 500, type: "server_error", retryable: false },
   CATALOG_INVALID: { status: 500, type: "server_error", retryable: false },
   BATCH_LINE_INVALID: { status: 400, type: "invalid_request_error", retryable: false },
+  UNSUPPORTED_PARAMETER: { status: 400, type: "invalid_request_error", retryable: false },
+  INVALID_API_KEY: { status: 401, type: "invalid_request_error", retryable: false },
+  ROUTE_NOT_FOUND: { status: 404, type: "invalid_request_error", retryable: false },
+  BODY_TOO_LARGE: { status: 413, type: "invalid_request_error", retryable: false },
+  RATE_LIMITED: { status: 429, type: "rate_limit_error", retryable: true },
+  OVER_CAPACITY: { status: 429, type: "server_error", retryable: true },
+  INTERNAL_ERROR: { status: 500, type: "server_error", retryable: true },
 } as const satisfies Record<string, { status: number; type: string; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

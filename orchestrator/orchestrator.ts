@@ -127,9 +127,16 @@ export class Orchestrator {
     return this.validateExpert(options.expertId).then(() => answer(this.parts, instance, options));
   }
 
-  /** Dry run: skills and recruits, no generation. */
-  route(messages: readonly ChatMessage[]): Promise<RouteResult> {
-    return route(this.parts, messages);
+  /** Dry run: skills and recruits, no generation. With an expert id, routing is bypassed. */
+  async route(messages: readonly ChatMessage[], expertId?: string): Promise<RouteResult> {
+    if (this.closed) throw new ConclaveError("CLOSED", "conclave is shutting down");
+    await this.validateExpert(expertId);
+    return route(this.parts, messages, expertId);
+  }
+
+  /** Work items waiting for an expert, across all experts (admission control reads it). */
+  backlog(): number {
+    return Object.values(this.scheduler.stats().experts).reduce((sum, expert) => sum + expert.backlog, 0);
   }
 
   /**

@@ -49,7 +49,7 @@ export async function runBatchCommand(orchestrator: Orchestrator, options: Batch
   let failed = slots.filter((s) => s !== "").length;
   results.forEach((result, index) => {
     const slot = valid[index]!.slot;
-    if ("outcome" in result) slots[slot] = successLine(result.id, result.outcome, options.model);
+    if ("outcome" in result) slots[slot] = successLine(result.id, result.outcome, options.model, valid[index]!.line.warnings);
     else {
       failed += 1;
       slots[slot] = errorLine(result.id, result.error);

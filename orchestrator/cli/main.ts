@@ -11,6 +11,7 @@ import { disposeRuntime } from "../../experts/llama/runtime.js";
 import { runBatchCommand } from "./batch.js";
 import { formatTrace } from "./format.js";
 import { listModels, writeTestModelCommand } from "./models.js";
+import { serve, untilSignal } from "./serve.js";
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 const err = (text: string) => process.stderr.write(`${text}\n`);
@@ -37,6 +38,23 @@ export function buildProgram(): Command {
     .description("Serve several LLMs as one model: skill-routed, expert-batched Mixture-of-Experts")
     .option("-c, --config <file>", "YAML config (default: $CONCLAVE_CONFIG, else the embedded demo pool)")
     .exitOverride();
+
+  program
+    .command("serve")
+    .description("serve the OpenAI-compatible HTTP API (port: --port, else $PORT, else server.port)")
+    .option("-p, --port <n>", "port to listen on", (v) => Number(v))
+    .option("--host <host>", "address to bind")
+    .action(async (options: { port?: number; host?: string }) => {
+      await withOrchestrator(program.opts()["config"], (orchestrator) =>
+        serve(orchestrator, {
+          ...(options.port === undefined ? {} : { port: options.port }),
+          ...(options.host === undefined ? {} : { host: options.host }),
+          env: process.env,
+          print: out,
+          stopped: untilSignal(),
+        }),
+      );
+    });
 
   program
     .command("run")

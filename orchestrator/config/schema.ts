@@ -28,16 +28,20 @@ export function parseByteSize(value: string | number): number | undefined {
   return unit === undefined ? undefined : Math.round(Number(match[1]) * unit);
 }
 
-/** A byte size, or "auto" to size from the machine at start-up. */
-const budget = z.union([z.number(), z.string()]).transform((value, ctx): number | "auto" => {
-  if (value === "auto") return value;
+function bytesOrIssue(value: string | number, ctx: z.RefinementCtx, expected: string): number {
   const bytes = parseByteSize(value);
-  if (bytes === undefined) {
-    ctx.addIssue({ code: "custom", message: `expected "auto" or a size like "8GiB" or "512MB", got ${JSON.stringify(value)}` });
-    return z.NEVER;
-  }
-  return bytes;
-});
+  if (bytes !== undefined) return bytes;
+  ctx.addIssue({ code: "custom", message: `expected ${expected}, got ${JSON.stringify(value)}` });
+  return z.NEVER;
+}
+
+/** A byte size such as "1MB" or a number of bytes. */
+const byteSize = z.union([z.number(), z.string()]).transform((value, ctx) => bytesOrIssue(value, ctx, 'a size like "1MB" or a number of bytes'));
+
+/** A byte size, or "auto" to size from the machine at start-up. */
+const budget = z
+  .union([z.number(), z.string()])
+  .transform((value, ctx): number | "auto" => (value === "auto" ? value : bytesOrIssue(value, ctx, '"auto" or a size like "8GiB" or "512MB"')));
 
 const expertId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, "ids use letters, digits, '.', '_', ':' and '-'");
 
@@ -133,6 +137,25 @@ const schedulerSchema = z.strictObject({
   ageWeightMs: z.number().min(1).default(5_000),
 });
 
+const serverSchema = z.strictObject({
+  host: z.string().default("0.0.0.0"),
+  /** The PORT environment variable and --port win over this. */
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** The name clients use as `model` for the routed ensemble. */
+  ensemble: z.string().min(1).default("conclave"),
+  /** Bearer keys; empty = no authentication. Prefer apiKeysEnv (comma-separated) for secrets. */
+  apiKeys: z.array(z.string().min(1)).default([]),
+  apiKeysEnv: z.string().optional(),
+  /** Requests per minute per key (or per client address without keys); 0 = no limit. */
+  rateLimitPerMinute: z.number().int().min(0).default(0),
+  bodyLimit: byteSize.default(1_048_576),
+  /** Work items waiting across all experts beyond which new requests get 429 with Retry-After. */
+  maxBacklog: z.number().int().min(1).default(256),
+  retryAfterSeconds: z.number().int().min(1).default(2),
+  /** On shutdown, in-flight requests get this long to finish before they are cancelled. */
+  shutdownTimeoutMs: z.number().int().min(0).default(10_000),
+});
+
 export const configSchema = z.strictObject({
   runtime: z
     .strictObject({
@@ -170,6 +193,7 @@ export const configSchema = z.strictObject({
   aggregation: aggregationSchema.prefault({}),
   generation: generationSchema.prefault({}),
   scheduler: schedulerSchema.prefault({}),
+  server: serverSchema.prefault({}),
 });
 
 export type Config = z.output<typeof configSchema>;

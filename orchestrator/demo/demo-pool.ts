@@ -67,7 +67,8 @@ export function demoProfile(skillIds: readonly string[]): Profile {
   for (const expert of DEMO_EXPERTS) {
     const skills: Record<string, number> = {};
     for (const skill of skillIds) skills[skill] = expert.skills.includes(skill) ? 4 : -1;
-    experts[expert.id] = { skills };
+    // Declared equally competent: the demo pool's experts differ only in which skills they stand for.
+    experts[expert.id] = { skills, competence: 1 };
   }
   return { version: 1, source: "declared for the synthetic demo pool, not measured", experts, aggregator: { expertId: DEMO_AGGREGATOR } };
 }

@@ -9,7 +9,7 @@ describe("batch lines", () => {
       JSON.stringify({ custom_id: "a", messages: [{ role: "user", content: "hi" }], max_tokens: 12, temperature: 0, seed: 3 }),
       1,
     );
-    expect(line).toEqual({ instance: { id: "a", messages: [{ role: "user", content: "hi" }], params: { maxTokens: 12, temperature: 0, seed: 3 } } });
+    expect(line).toEqual({ instance: { id: "a", messages: [{ role: "user", content: "hi" }], params: { maxTokens: 12, temperature: 0, seed: 3 } }, warnings: [] });
   });
 
   it("parses OpenAI's Batch API form, content parts and a model name", () => {
@@ -32,10 +32,10 @@ describe("batch lines", () => {
     expect(() => parseBatchLine("{not json", 4)).toThrowError(/^line 4: not valid JSON/);
     expect(() => parseBatchLine(JSON.stringify({ messages: [] }), 5)).toThrowError(/line 5: custom_id must be a non-empty string/);
     expect(() => parseBatchLine(JSON.stringify({ custom_id: "x", messages: [{ role: "robot", content: "" }] }), 6)).toThrowError(
-      /line 6: messages\[0\]\.role must be one of/,
+      /line 6: messages\.0\.role: Invalid option/,
     );
     expect(() => parseBatchLine(JSON.stringify({ custom_id: "x", messages: [{ role: "user", content: "a" }], max_tokens: "9" }), 8)).toThrowError(
-      /line 8: max_tokens must be a number/,
+      /line 8: max_tokens: .*expected number/,
     );
     try {
       parseBatchLine(JSON.stringify({ custom_id: "x", messages: "hi" }), 9);

@@ -1,0 +1,42 @@
+/**
+ * `conclave serve`: the HTTP door on a port until SIGINT/SIGTERM, then a graceful shutdown (stop
+ * accepting, finish or cancel in-flight work within server.shutdownTimeoutMs, unload every model).
+ */
+import type { Orchestrator } from "../orchestrator.js";
+import { resolveApiKeys } from "../http/auth.js";
+import { buildServer } from "../http/server.js";
+
+export interface ServeOptions {
+  port?: number;
+  host?: string;
+  env: Record<string, string | undefined>;
+  print: (text: string) => void;
+  /** Resolves when the server should stop (signals in the CLI, a test's trigger otherwise). */
+  stopped: Promise<string>;
+}
+
+export async function serve(orchestrator: Orchestrator, options: ServeOptions): Promise<void> {
+  const settings = orchestrator.config.server;
+  const apiKeys = resolveApiKeys(settings.apiKeys, settings.apiKeysEnv, options.env);
+  const server = await buildServer(orchestrator, { apiKeys, logger: false });
+  const envPort = options.env["PORT"] ? Number(options.env["PORT"]) : undefined;
+  const port = options.port ?? envPort ?? settings.port;
+  const host = options.host ?? settings.host;
+  const address = await server.app.listen({ port, host });
+  const experts = [...orchestrator.statuses.values()].filter((s) => !s.unavailable).map((s) => s.id);
+  options.print(`conclave listening on ${address}: model "${settings.ensemble}" routes across ${experts.join(", ")}`);
+  options.print(`  POST ${address}/v1/chat/completions · GET /v1/models · POST /v1/route · /metrics · /docs${apiKeys.length ? " (API keys required)" : ""}`);
+  const signal = await options.stopped;
+  options.print(`${signal}: shutting down (in-flight requests get ${settings.shutdownTimeoutMs} ms)`);
+  const { cancelled } = await server.close();
+  if (cancelled) options.print(`cancelled ${cancelled} request(s) still running at the deadline`);
+}
+
+/** Resolves with the first of SIGINT / SIGTERM. */
+export function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (signal: string) => () => resolve(signal);
+    process.once("SIGINT", stop("SIGINT"));
+    process.once("SIGTERM", stop("SIGTERM"));
+  });
+}

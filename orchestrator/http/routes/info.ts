@@ -1,0 +1,107 @@
+/**
+ * Read-only routes: the models list (the ensemble and every expert, with MoE shape and residency),
+ * a routing dry run, health, readiness and Prometheus metrics.
+ */
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { ConclaveError } from "../../errors.js";
+import type { ExpertStatus } from "../../orchestrator.js";
+import { chatRequestSchema } from "../../openai/chat-request.js";
+import type { ServerContext } from "../context.js";
+import { openApiBody } from "../openapi.js";
+
+const routeRequestSchema = z.looseObject({ model: z.string().optional(), messages: chatRequestSchema.shape.messages });
+
+export function infoRoutes(app: FastifyInstance, context: ServerContext): void {
+  const { orchestrator, settings } = context;
+  const created = Math.floor(Date.now() / 1000);
+
+  const expertEntry = (status: ExpertStatus) => {
+    const stats = orchestrator.stats().experts[status.id];
+    return {
+      id: status.id,
+      object: "model" as const,
+      created,
+      owned_by: "conclave",
+      conclave: {
+        kind: "expert",
+        backend: status.kind,
+        description: status.description ?? null,
+        shape: status.shape ?? null,
+        memory: status.memory ?? null,
+        slots: status.slots,
+        resident: stats?.resident ?? false,
+        in_flight: stats?.inFlight ?? 0,
+        backlog: stats?.backlog ?? 0,
+        aggregator: status.id === orchestrator.aggregator,
+        available: !status.unavailable,
+        unavailable: status.unavailable ?? null,
+      },
+    };
+  };
+  const ensembleEntry = () => ({
+    id: settings.ensemble,
+    object: "model" as const,
+    created,
+    owned_by: "conclave",
+    conclave: {
+      kind: "ensemble",
+      strategy: orchestrator.config.routing.strategy,
+      k: orchestrator.config.routing.k,
+      aggregation: orchestrator.config.aggregation.method,
+      aggregator: orchestrator.aggregator ?? null,
+      experts: [...orchestrator.statuses.values()].filter((s) => !s.unavailable).map((s) => s.id),
+      synthetic: orchestrator.synthetic,
+    },
+  });
+
+  app.get("/v1/models", { schema: { summary: "The ensemble and its experts", tags: ["models"] } }, async () => ({
+    object: "list",
+    data: [ensembleEntry(), ...[...orchestrator.statuses.values()].map(expertEntry)],
+  }));
+
+  app.get<{ Params: { model: string } }>("/v1/models/:model", { schema: { summary: "One model", tags: ["models"] } }, async (request) => {
+    const { model } = request.params;
+    if (model === settings.ensemble) return ensembleEntry();
+    const status = orchestrator.statuses.get(model);
+    if (!status) throw new ConclaveError("MODEL_NOT_FOUND", `no expert or ensemble named "${model}"`, { param: "model" });
+    return expertEntry(status);
+  });
+
+  app.post(
+    "/v1/route",
+    {
+      schema: { summary: "Dry run: the skills a request needs and the experts it would recruit, without generating", tags: ["chat"], body: openApiBody(routeRequestSchema) },
+      validatorCompiler: () => () => true,
+    },
+    async (request) => {
+      const parsed = routeRequestSchema.safeParse(request.body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        const param = issue.path.map(String).join(".") || "body";
+        throw new ConclaveError("INVALID_REQUEST", `${param}: ${issue.message}`, { param });
+      }
+      const messages = parsed.data.messages.map((m) => ({
+        role: m.role === "developer" ? ("system" as const) : m.role,
+        content: typeof m.content === "string" ? m.content : (m.content ?? []).map((p) => p.text ?? "").join(""),
+      }));
+      const model = parsed.data.model ?? settings.ensemble;
+      const routed = await orchestrator.route(messages, model === settings.ensemble ? undefined : model);
+      return { object: "conclave.route", model, skills: routed.skills, recruitment: routed.recruitment, times: { tagMs: routed.tagMs, recruitMs: routed.recruitMs } };
+    },
+  );
+
+  app.get("/healthz", { schema: { summary: "Liveness", tags: ["operations"] } }, async () => ({ status: "ok" }));
+
+  app.get("/readyz", { schema: { summary: "Readiness: not shutting down and at least one expert can serve", tags: ["operations"] } }, async (_request, reply) => {
+    const available = [...orchestrator.statuses.values()].filter((s) => !s.unavailable).length;
+    if (context.isClosing()) return reply.code(503).send({ status: "shutting_down", available_experts: available });
+    if (available === 0) return reply.code(503).send({ status: "no_expert_available", available_experts: 0 });
+    return { status: "ready", available_experts: available };
+  });
+
+  app.get("/metrics", { schema: { summary: "Prometheus metrics", tags: ["operations"] } }, async (_request, reply) => {
+    reply.header("content-type", context.metrics.registry.contentType);
+    return context.metrics.registry.metrics();
+  });
+}

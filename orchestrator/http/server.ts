@@ -1,0 +1,125 @@
+/**
+ * The OpenAI-compatible HTTP door, built without listening so tests drive it with `inject()`.
+ *
+ * Every error leaves in OpenAI's shape with a code: the error handler maps conclave's catalogue,
+ * Fastify's body errors (invalid JSON 400, too large 413) and the rate limiter (429). Shutdown is
+ * graceful: stop accepting, let in-flight work finish until the deadline, cancel the rest.
+ * The orchestrator belongs to the caller, who closes it after the server.
+ */
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { Config } from "../config/schema.js";
+import { ConclaveError, isConclaveError, toOpenAIErrorBody } from "../errors.js";
+import type { Orchestrator } from "../orchestrator.js";
+import { ApiKeys } from "./auth.js";
+import type { ServerContext } from "./context.js";
+import { InFlight } from "./in-flight.js";
+import { ServerMetrics } from "./metrics.js";
+import { OPENAPI_INFO } from "./openapi.js";
+import { chatRoutes } from "./routes/chat.js";
+import { infoRoutes } from "./routes/info.js";
+
+export interface ServerOptions {
+  /** Keys already merged from config and environment. */
+  apiKeys: readonly string[];
+  logger?: boolean;
+}
+
+export interface ConclaveServer {
+  app: FastifyInstance;
+  /** Stops accepting, waits for in-flight requests up to `server.shutdownTimeoutMs`, cancels the rest. Idempotent. */
+  close(): Promise<{ cancelled: number }>;
+}
+
+/** Paths anyone may call: probes, metrics scrapers and the docs. */
+const OPEN_PATHS = /^\/(healthz|readyz|metrics|docs)(\/|$|\?)/;
+
+function asConclaveError(thrown: unknown): ConclaveError {
+  const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+  if (isConclaveError(error)) return error;
+  const fastifyError = error as FastifyError;
+  if (fastifyError.code === "FST_ERR_CTP_BODY_TOO_LARGE") return new ConclaveError("BODY_TOO_LARGE", "request body is too large (server.bodyLimit)");
+  if (fastifyError.statusCode === 429) return new ConclaveError("RATE_LIMITED", error.message);
+  if (fastifyError.statusCode !== undefined && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return new ConclaveError("INVALID_REQUEST", `body: ${error.message}`, { param: "body" });
+  }
+  return new ConclaveError("INTERNAL_ERROR", error.message, { cause: error });
+}
+
+export async function buildServer(orchestrator: Orchestrator, options: ServerOptions): Promise<ConclaveServer> {
+  const settings = orchestrator.config.server as Readonly<Config["server"]>;
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: settings.bodyLimit, return503OnClosing: true });
+  const keys = new ApiKeys(options.apiKeys);
+  const inFlight = new InFlight();
+  const metrics = new ServerMetrics(orchestrator);
+  const streamed = new WeakSet<FastifyRequest>();
+  let closing: Promise<{ cancelled: number }> | undefined;
+
+  const context: ServerContext = {
+    orchestrator,
+    settings,
+    inFlight,
+    metrics,
+    admit() {
+      if (closing) throw new ConclaveError("CLOSED", "the server is shutting down");
+      const backlog = orchestrator.backlog();
+      if (backlog >= settings.maxBacklog) {
+        throw new ConclaveError(
+          "OVER_CAPACITY",
+          `over capacity: ${backlog} work items are waiting (server.maxBacklog ${settings.maxBacklog}); retry in ${settings.retryAfterSeconds} s`,
+        );
+      }
+    },
+    markStreamed: (request) => streamed.add(request),
+    isClosing: () => closing !== undefined,
+  };
+
+  app.setErrorHandler((error, request, reply) => {
+    const failure = asConclaveError(error);
+    if (failure.code === "INTERNAL_ERROR") request.log.error({ err: error }, "unexpected error");
+    if (failure.code === "OVER_CAPACITY") reply.header("retry-after", String(settings.retryAfterSeconds));
+    reply.code(failure.status).send(toOpenAIErrorBody(failure));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const failure = new ConclaveError("ROUTE_NOT_FOUND", `no route for ${request.method} ${request.url.split("?")[0]}`);
+    reply.code(failure.status).send(toOpenAIErrorBody(failure));
+  });
+
+  app.addHook("onRequest", async (request) => {
+    if (!OPEN_PATHS.test(request.url)) keys.check(request.headers.authorization);
+  });
+  if (settings.rateLimitPerMinute > 0) {
+    await app.register(rateLimit, {
+      max: settings.rateLimitPerMinute,
+      timeWindow: 60_000,
+      keyGenerator: (request) => ApiKeys.bearer(request.headers.authorization) ?? request.ip,
+      allowList: (request) => OPEN_PATHS.test(request.url),
+      errorResponseBuilder: (_request, limit) =>
+        new ConclaveError("RATE_LIMITED", `rate limit of ${limit.max} requests per minute reached; retry in ${limit.after}`),
+    });
+  }
+  app.addHook("onResponse", async (request, reply) => {
+    if (!streamed.has(request)) metrics.observe(request.routeOptions.url ?? "unmatched", request.method, reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  await app.register(swagger, { openapi: { info: OPENAPI_INFO, components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } } } });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  chatRoutes(app, context);
+  infoRoutes(app, context);
+  await app.ready();
+
+  return {
+    app,
+    close() {
+      closing ??= (async () => {
+        const closed = app.close();
+        const cancelled = await inFlight.drain(settings.shutdownTimeoutMs);
+        await closed;
+        return { cancelled };
+      })();
+      return closing;
+    },
+  };
+}
