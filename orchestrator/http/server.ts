@@ -100,6 +100,10 @@ export async function buildServer(orchestrator: Orchestrator, options: ServerOpt
         new ConclaveError("RATE_LIMITED", `rate limit of ${limit.max} requests per minute reached; retry in ${limit.after}`),
     });
   }
+  // While closing, every response ends its connection: keep-alive sockets would hold close() open.
+  app.addHook("onSend", async (_request, reply) => {
+    if (closing) reply.header("connection", "close");
+  });
   app.addHook("onResponse", async (request, reply) => {
     if (!streamed.has(request)) metrics.observe(request.routeOptions.url ?? "unmatched", request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
@@ -116,6 +120,7 @@ export async function buildServer(orchestrator: Orchestrator, options: ServerOpt
       closing ??= (async () => {
         const closed = app.close();
         const cancelled = await inFlight.drain(settings.shutdownTimeoutMs);
+        app.server.closeIdleConnections();
         await closed;
         return { cancelled };
       })();

@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { parseChatRequest } from "../../../orchestrator/openai/chat-request.js";
+
+const user = [{ role: "user", content: "hi" }];
+
+describe("parseChatRequest", () => {
+  it("maps OpenAI parameters onto an instance", () => {
+    const parsed = parseChatRequest(
+      {
+        model: "conclave",
+        messages: [{ role: "developer", content: "be brief" }, { role: "user", content: [{ type: "text", text: "a" }, { type: "text", text: "b" }] }],
+        max_tokens: 50,
+        max_completion_tokens: 20,
+        temperature: 0.2,
+        top_p: 0.9,
+        seed: 7,
+        stop: "END",
+        stream: true,
+        stream_options: { include_usage: true },
+        response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "object" } } },
+        user: "u1",
+        metadata: { team: "a" },
+      },
+      "req-1",
+    );
+    expect(parsed.instance).toEqual({
+      id: "req-1",
+      messages: [{ role: "system", content: "be brief" }, { role: "user", content: "ab" }],
+      params: { maxTokens: 20, temperature: 0.2, topP: 0.9, seed: 7, stop: ["END"], jsonSchema: { type: "object" } },
+    });
+    expect(parsed).toMatchObject({ model: "conclave", stream: true, includeUsage: true, user: "u1", metadata: { team: "a" }, warnings: [] });
+  });
+
+  it("accepts unknown fields and nulls, and warns about parameters it ignores", () => {
+    const parsed = parseChatRequest({ messages: user, frequency_penalty: 1, logit_bias: { "1": 2 }, brand_new_field: 1, temperature: null, stop: null }, "r");
+    expect(parsed.model).toBeUndefined();
+    expect(parsed.instance.params).toEqual({});
+    expect(parsed.warnings).toEqual(["frequency_penalty is not supported and was ignored", "logit_bias is not supported and was ignored"]);
+  });
+
+  it("names the field of an invalid request", () => {
+    const fails = (body: unknown) => {
+      try {
+        parseChatRequest(body, "r");
+      } catch (error) {
+        return error as { code: string; param?: string; message: string };
+      }
+      throw new Error("expected a failure");
+    };
+    expect(fails({})).toMatchObject({ code: "INVALID_REQUEST", param: "messages" });
+    expect(fails({ messages: [] })).toMatchObject({ param: "messages" });
+    expect(fails({ messages: [{ role: "user", content: 3 }] })).toMatchObject({ param: "messages.0.content" });
+    expect(fails({ messages: user, temperature: 3 })).toMatchObject({ param: "temperature" });
+    expect(fails({ messages: user, stop: ["a", "b", "c", "d", "e"] })).toMatchObject({ param: "stop" });
+    expect(fails({ messages: user, response_format: { type: "yaml" } })).toMatchObject({ param: "response_format.type" });
+    expect(fails("not an object").message).toMatch(/^body: /);
+  });
+
+  it("refuses parameters whose absence would change the answer", () => {
+    const code = (body: Record<string, unknown>) => {
+      try {
+        parseChatRequest({ messages: user, ...body }, "r");
+        return "accepted";
+      } catch (error) {
+        return `${(error as { code: string }).code}:${(error as { param: string }).param}`;
+      }
+    };
+    expect(code({ n: 2 })).toBe("UNSUPPORTED_PARAMETER:n");
+    expect(code({ n: 1 })).toBe("accepted");
+    expect(code({ logprobs: true })).toBe("UNSUPPORTED_PARAMETER:logprobs");
+    expect(code({ tools: [{ type: "function" }] })).toBe("UNSUPPORTED_PARAMETER:tools");
+    expect(code({ tools: [] })).toBe("accepted");
+  });
+});
