@@ -113,7 +113,7 @@ export class Orchestrator {
       { budget, fairnessCap: config.scheduler.fairnessCap, ageWeightMs: config.scheduler.ageWeightMs },
     );
     const available = schedulable.filter((s) => !s.unavailable).map((s) => s.id);
-    const router = buildRouter({ config, catalog, profile, available, scheduler });
+    const router = buildRouter({ config, catalog, profile, available, scheduler, env });
     const parts: PipelineParts = { router, scheduler, aggregation: config.aggregation, generation: config.generation, aggregator };
     return new Orchestrator(config, experts, statuses, scheduler, parts, synthetic);
   }

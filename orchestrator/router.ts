@@ -13,6 +13,7 @@ import type { SkillCatalog } from "../skills/catalog.js";
 import { KeywordTagger } from "../skills/keyword-tagger.js";
 import { LexicalTagger } from "../skills/lexical-tagger.js";
 import type { SkillTagger } from "../skills/tagger.js";
+import { remoteEmbedder } from "../skills/remote-embeddings.js";
 
 export interface RouterContext {
   config: Readonly<Config>;
@@ -21,6 +22,7 @@ export interface RouterContext {
   /** Experts that can serve (readable, within the memory budget). */
   available: string[];
   scheduler: Scheduler;
+  env?: Record<string, string | undefined>;
 }
 
 /** Keywords are a short list: a small cap keeps the tagging call cheap. */
@@ -49,10 +51,16 @@ export function buildRouter(context: RouterContext): Router {
       matchThreshold: settings.matchThreshold,
       maxSkills: settings.maxSkills,
       minScore: settings.minScore,
+      ...(settings.embeddings ? { embed: embedderFor(settings.embeddings, context.env ?? process.env) } : {}),
     });
   }
   return {
     tag: (text) => tagger.tag(text),
     recruit: (skills, text) => recruit(config.routing, { skills, text, profile, available, classify: () => lexical.classify(text) }),
   };
+}
+
+function embedderFor(settings: NonNullable<Config["skills"]["tagger"]["embeddings"]>, env: Record<string, string | undefined>) {
+  const apiKey = settings.apiKeyEnv ? env[settings.apiKeyEnv] : undefined;
+  return remoteEmbedder({ baseUrl: settings.baseUrl, model: settings.model, timeoutMs: settings.timeoutMs, ...(apiKey ? { apiKey } : {}) });
 }

@@ -88,6 +88,15 @@ const taggerSchema = z.strictObject({
   maxKeywords: z.number().int().min(1).default(5),
   /** Below this similarity a keyword maps to no skill. */
   matchThreshold: z.number().min(0).max(1).default(0.2),
+  /** An OpenAI-compatible embeddings endpoint for keyword -> skill matching; lexical without one. */
+  embeddings: z
+    .strictObject({
+      baseUrl: z.url(),
+      model: z.string().min(1),
+      apiKeyEnv: z.string().optional(),
+      timeoutMs: z.number().int().min(1).default(30_000),
+    })
+    .optional(),
 });
 
 const routingSchema = z.strictObject({

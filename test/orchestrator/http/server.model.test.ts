@@ -92,6 +92,10 @@ describe("POST /v1/chat/completions", () => {
     const response = await post("/v1/chat/completions", ask("Is water wet?", { model: "demo-science", max_tokens: 20, response_format: { type: "json_schema", json_schema: { name: "a", schema } } }));
     expect(response.statusCode).toBe(200);
     expect(["yes", "no"]).toContain(JSON.parse(response.json().choices[0].message.content).answer);
+    const object = await post("/v1/chat/completions", ask("Give JSON", { model: "demo-science", max_tokens: 40, response_format: { type: "json_object" } }));
+    expect(object.statusCode).toBe(200);
+    const content = object.json().choices[0].message.content as string;
+    expect(content.trimStart().startsWith("{")).toBe(true);
   });
 
   it("lets concurrent requests for one expert share its resident model and sequences", async () => {
