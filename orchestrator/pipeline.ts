@@ -13,7 +13,7 @@ import type { Config } from "./config/schema.js";
 import { buildSynthesisMessages } from "./aggregate/synthesize.js";
 import { planAggregation, type AggregationPlan, type WeightedAnswer } from "./aggregate/plan.js";
 import type { Scheduler } from "./scheduler/scheduler.js";
-import type { GenerateResult } from "../experts/spec.js";
+import type { GenerateRequest, GenerateResult } from "../experts/spec.js";
 
 export interface Router {
   tag(text: string): Promise<SkillTag[]>;
@@ -73,10 +73,14 @@ function addUsage(total: TokenUsage, more: TokenUsage): TokenUsage {
   return { promptTokens: total.promptTokens + more.promptTokens, completionTokens: total.completionTokens + more.completionTokens };
 }
 
-export async function answer(parts: PipelineParts, instance: Instance, options: AnswerOptions = {}): Promise<InstanceOutcome> {
-  const started = performance.now();
-  const routed = options.routed ?? (await route(parts, instance.messages, options.expertId));
-  const params = {
+/** One recruit's part of an instance: its answer, or why it has none. */
+export type RecruitOutcome =
+  | { expertId: string; weight: number; result: GenerateResult; ms: number }
+  | { expertId: string; weight: number; error: ConclaveError };
+
+/** The sampling parameters every recruit of an instance generates with. */
+export function generationParams(parts: PipelineParts, instance: Instance): GenerateRequest["params"] {
+  return {
     maxTokens: instance.params?.maxTokens ?? parts.generation.maxTokens,
     temperature: instance.params?.temperature ?? parts.generation.temperature,
     topP: instance.params?.topP ?? parts.generation.topP,
@@ -84,44 +88,75 @@ export async function answer(parts: PipelineParts, instance: Instance, options: 
     ...(instance.params?.stop ? { stop: instance.params.stop } : {}),
     ...(instance.params?.jsonSchema ? { jsonSchema: instance.params.jsonSchema } : {}),
   };
+}
+
+/** Runs every recruit through the scheduler at once; failures are kept, not thrown. */
+export async function runRecruits(
+  parts: PipelineParts,
+  instance: Instance,
+  routed: RouteResult,
+  options: Pick<AnswerOptions, "signal" | "onText"> = {},
+): Promise<RecruitOutcome[]> {
   const recruits = routed.recruitment.recruits;
   // With one recruit its own tokens are the final answer, so they can stream as they come.
   const streamDirect = recruits.length === 1 ? options.onText : undefined;
-  const runStarted = performance.now();
-  const settled = await Promise.allSettled(
-    recruits.map(async (recruit) => {
+  const params = generationParams(parts, instance);
+  return Promise.all(
+    recruits.map(async ({ expertId, weight }): Promise<RecruitOutcome> => {
       const t0 = performance.now();
-      const result = await parts.scheduler.submit(recruit.expertId, {
-        messages: instance.messages,
-        params,
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(streamDirect ? { onText: streamDirect } : {}),
-      });
-      return { recruit, result, ms: performance.now() - t0 };
+      try {
+        const result = await parts.scheduler.submit(expertId, {
+          messages: instance.messages,
+          params,
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(streamDirect ? { onText: streamDirect } : {}),
+        });
+        return { expertId, weight, result, ms: performance.now() - t0 };
+      } catch (error) {
+        return { expertId, weight, error: toConclaveError(error) };
+      }
     }),
   );
-  const runMs = performance.now() - runStarted;
-  if (options.signal?.aborted) throw new ConclaveError("ABORTED", "the request was aborted");
+}
 
+export async function answer(parts: PipelineParts, instance: Instance, options: AnswerOptions = {}): Promise<InstanceOutcome> {
+  const started = performance.now();
+  const routed = options.routed ?? (await route(parts, instance.messages, options.expertId));
+  const runStarted = performance.now();
+  const outcomes = await runRecruits(parts, instance, routed, options);
+  return aggregate(parts, instance, routed, outcomes, { runMs: performance.now() - runStarted, started }, options);
+}
+
+/**
+ * Turns the recruits' outcomes into the instance's answer: drops failed experts (recorded in the
+ * trace), then plans the aggregation and runs the aggregator when it synthesises.
+ */
+export async function aggregate(
+  parts: PipelineParts,
+  instance: Instance,
+  routed: RouteResult,
+  outcomes: readonly RecruitOutcome[],
+  times: { runMs: number; started: number },
+  options: Pick<AnswerOptions, "signal" | "onText"> = {},
+): Promise<InstanceOutcome> {
+  if (options.signal?.aborted) throw new ConclaveError("ABORTED", "the request was aborted");
+  const streamedDirect = outcomes.length === 1 && options.onText !== undefined;
   const failures: ExpertFailure[] = [];
   const answers: Array<WeightedAnswer & { result: GenerateResult; ms: number }> = [];
   let usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
   const warnings: string[] = [];
-  settled.forEach((outcome, index) => {
-    const recruit = recruits[index]!;
-    if (outcome.status === "fulfilled") {
-      const { result, ms } = outcome.value;
-      answers.push({ expertId: recruit.expertId, text: result.text, weight: recruit.weight, result, ms });
-      usage = addUsage(usage, result.usage);
-      warnings.push(...result.warnings.map((warning) => `${recruit.expertId}: ${warning}`));
+  for (const outcome of outcomes) {
+    if ("result" in outcome) {
+      answers.push({ expertId: outcome.expertId, text: outcome.result.text, weight: outcome.weight, result: outcome.result, ms: outcome.ms });
+      usage = addUsage(usage, outcome.result.usage);
+      warnings.push(...outcome.result.warnings.map((warning) => `${outcome.expertId}: ${warning}`));
     } else {
-      const error = toConclaveError(outcome.reason);
-      failures.push({ expertId: recruit.expertId, code: error.code, message: error.message });
+      failures.push({ expertId: outcome.expertId, code: outcome.error.code, message: outcome.error.message });
     }
-  });
+  }
   if (answers.length === 0) {
-    const first = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-    if (first && isConclaveError(first.reason) && recruits.length === 1) throw first.reason;
+    const first = outcomes.find((o): o is Extract<RecruitOutcome, { error: ConclaveError }> => "error" in o);
+    if (first && outcomes.length === 1) throw first.error;
     throw new ConclaveError(
       "NO_EXPERT_AVAILABLE",
       `every recruited expert failed: ${failures.map((f) => `${f.expertId} (${f.code}: ${f.message})`).join("; ")}`,
@@ -142,7 +177,10 @@ export async function answer(parts: PipelineParts, instance: Instance, options: 
       const synthesis = await parts.scheduler.submit(plan.aggregator, {
         messages: buildSynthesisMessages(routingText(instance.messages), answers, 600),
         // The final answer is what the request's max_tokens limits; the config caps it otherwise.
-        params: { maxTokens: instance.params?.maxTokens ?? parts.aggregation.maxTokens, temperature: params.temperature, topP: params.topP },
+        params: {
+          maxTokens: instance.params?.maxTokens ?? parts.aggregation.maxTokens,
+          ...pick(generationParams(parts, instance), "temperature", "topP"),
+        },
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onText ? { onText: options.onText } : {}),
       });
@@ -160,7 +198,7 @@ export async function answer(parts: PipelineParts, instance: Instance, options: 
     }
   } else {
     text = plan.text;
-    if (!streamDirect) options.onText?.(text);
+    if (!streamedDirect) options.onText?.(text);
   }
   const aggregateMs = performance.now() - aggregateStarted;
 
@@ -183,12 +221,16 @@ export async function answer(parts: PipelineParts, instance: Instance, options: 
       times: {
         tagMs: round(routed.tagMs),
         recruitMs: round(routed.recruitMs),
-        runMs: round(runMs),
+        runMs: round(times.runMs),
         aggregateMs: round(aggregateMs),
-        totalMs: round(performance.now() - started),
+        totalMs: round(performance.now() - times.started),
       },
     },
   };
+}
+
+function pick<T extends object, K extends keyof T>(value: T, ...keys: K[]): Pick<T, K> {
+  return Object.fromEntries(keys.filter((key) => value[key] !== undefined).map((key) => [key, value[key]])) as Pick<T, K>;
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;

@@ -89,7 +89,7 @@ describe("POST /v1/chat/completions", () => {
 
   it("follows a JSON schema given as response_format", async () => {
     const schema = { type: "object", properties: { answer: { type: "string", enum: ["yes", "no"] } }, required: ["answer"] };
-    const response = await post("/v1/chat/completions", ask("Is water wet?", { model: "demo-science", max_tokens: 20, response_format: { type: "json_schema", json_schema: { name: "a", schema } } }));
+    const response = await post("/v1/chat/completions", ask("Is water wet?", { model: "demo-science", max_tokens: 60, temperature: 0, response_format: { type: "json_schema", json_schema: { name: "a", schema } } }));
     expect(response.statusCode).toBe(200);
     expect(["yes", "no"]).toContain(JSON.parse(response.json().choices[0].message.content).answer);
     const object = await post("/v1/chat/completions", ask("Give JSON", { model: "demo-science", max_tokens: 40, response_format: { type: "json_object" } }));
