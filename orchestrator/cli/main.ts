@@ -12,6 +12,7 @@ import { runBatchCommand } from "./batch.js";
 import { formatTrace } from "./format.js";
 import { listModels, writeTestModelCommand } from "./models.js";
 import { serve, untilSignal } from "./serve.js";
+import { reserveStdoutForProtocol, runMcpStdio } from "../mcp/stdio.js";
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 const err = (text: string) => process.stderr.write(`${text}\n`);
@@ -54,6 +55,16 @@ export function buildProgram(): Command {
           stopped: untilSignal(),
         }),
       );
+    });
+
+  program
+    .command("mcp")
+    .description("serve conclave's tools over MCP on stdio (for desktop assistants and IDE agents)")
+    .action(async () => {
+      // stdout is the protocol channel: notices already go to stderr, and so must any console output.
+      reserveStdoutForProtocol();
+      await withOrchestrator(program.opts()["config"], (orchestrator) => runMcpStdio(orchestrator, { stopped: untilSignal() }));
+      err("note: MCP session ended; conclave closed");
     });
 
   program
