@@ -3,9 +3,11 @@
  * side by side from the same run.
  */
 import { benchBatchGrouping } from "./batch-grouping.js";
+import { benchHttpOverhead } from "./http-overhead.js";
 
 const benches: Record<string, () => Promise<void>> = {
   "batch-grouping": benchBatchGrouping,
+  "http-overhead": benchHttpOverhead,
 };
 
 const name = process.argv[2] ?? "";

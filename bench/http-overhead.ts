@@ -1,0 +1,275 @@
+/**
+ * HTTP overhead benchmark: the same requests over the same generated model, served three ways in
+ * one process,
+ *   direct           - node-llama-cpp called in-process, as conclave's llama expert calls it (one
+ *                      context with N sequences, a LlamaChat per request): the floor;
+ *   conclave (m)     - POST /v1/chat/completions naming the expert: HTTP, JSON, validation, the
+ *                      scheduler and the expert wrapper, routing bypassed;
+ *   conclave, routed - the same, naming the ensemble: the lexical tagger and fixed recruitment
+ *                      (k 1, single aggregation) run as well.
+ * All three stay resident together and take turns in --rounds slices of the requests, so the noise
+ * of a shared machine lands on every mode alike. Prints wall time (summed over a mode's slices),
+ * throughput and latency percentiles side by side, then what conclave adds.
+ * Model: one sparse-MoE Q8_0 model grown to --size, so the token work is small and what the
+ * orchestrator adds is visible rather than drowned in generation time.
+ *
+ *   npm run bench -- http-overhead [--clients 8] [--requests 64] [--max-tokens 32] [--sequences 4] [--size 50MB] [--rounds 4]
+ */
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { LlamaChat, resolveChatWrapper, type Llama, type LlamaContextSequence } from "node-llama-cpp";
+import { parseConfig } from "../orchestrator/config/load.js";
+import { parseByteSize } from "../orchestrator/config/schema.js";
+import { Orchestrator } from "../orchestrator/orchestrator.js";
+import { buildServer } from "../orchestrator/http/server.js";
+import { disposeRuntime, getRuntime } from "../experts/llama/runtime.js";
+import { writeTestModelSet } from "../experts/testmodels/generate.js";
+
+function arg(name: string, fallback: string): string {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? process.argv[index + 1] ?? fallback : fallback;
+}
+
+function positiveInt(name: string, fallback: string): number {
+  const value = Number(arg(name, fallback));
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} expects a positive integer, got ${arg(name, fallback)}`);
+  return value;
+}
+
+const CONTEXT_SIZE = 1024;
+const TEMPERATURE = 0.7;
+// conclave applies generation.topP (default 0.95) to every request; the direct run passes the same
+// value so both sample with the same settings and only the serving path differs.
+const TOP_P = 0.95;
+
+const TOPICS = [
+  "Explain why the sky is blue",
+  "Write a haiku about autumn rain",
+  "What is the derivative of x^3 + 2x",
+  "Summarise the causes of the French Revolution",
+  "How does a hash map handle collisions",
+  "Translate 'good morning' into Spanish and German",
+  "Give three tips for a job interview",
+  "Why do cats purr",
+];
+
+/** Request i's prompt: varied per request, identical in every mode. */
+function prompt(i: number): string {
+  return `${TOPICS[i % TOPICS.length]!} (request ${i}).`;
+}
+
+/** Nearest-rank percentile of ascending `sorted`. */
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(rank, sorted.length) - 1]!;
+}
+
+interface Mode {
+  name: string;
+  /** Sends request i and returns its completion tokens. */
+  send(i: number): Promise<number>;
+}
+
+interface Tally {
+  wallS: number;
+  requests: number;
+  completionTokens: number;
+  latencies: number[];
+}
+
+/**
+ * `clients` loops share one counter over requests [from, to) and each sends its next request as
+ * soon as its last one answered: a closed-loop load, as from `clients` users.
+ */
+async function closedLoop(mode: Mode, clients: number, from: number, to: number, tally: Tally): Promise<void> {
+  let next = from;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(clients, to - from) }, async () => {
+      while (next < to) {
+        const i = next++;
+        const t0 = performance.now();
+        // Awaited before adding: `total += await x` reads the total before the await and would
+        // drop the tokens other clients added meanwhile.
+        const tokens = await mode.send(i);
+        tally.latencies.push(performance.now() - t0);
+        tally.completionTokens += tokens;
+      }
+    }),
+  );
+  tally.wallS += (performance.now() - started) / 1000;
+  tally.requests += to - from;
+}
+
+/**
+ * The smallest fair pool of context sequences: first come, first served. Written here rather than
+ * borrowed from conclave so the baseline's request path runs no conclave code.
+ */
+class SequencePool {
+  private readonly waiting: Array<(sequence: LlamaContextSequence) => void> = [];
+
+  constructor(private readonly free: LlamaContextSequence[]) {}
+
+  acquire(): Promise<LlamaContextSequence> {
+    const sequence = this.free.pop();
+    return sequence ? Promise.resolve(sequence) : new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  release(sequence: LlamaContextSequence): void {
+    const waiter = this.waiting.shift();
+    if (waiter) waiter(sequence);
+    else this.free.push(sequence);
+  }
+}
+
+async function directMode(llama: Llama, modelPath: string, maxTokens: number, sequences: number): Promise<Mode & { close(): Promise<void> }> {
+  const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
+  const context = await model.createContext({ contextSize: CONTEXT_SIZE, sequences, threads: 1 });
+  const pool = new SequencePool(Array.from({ length: sequences }, () => context.getSequence()));
+  // Resolved once: resolving renders the model's template several times, far too slow per request.
+  const chatWrapper = resolveChatWrapper(model);
+  return {
+    name: "direct (node-llama-cpp)",
+    async send(i) {
+      const sequence = await pool.acquire();
+      const chat = new LlamaChat({ contextSequence: sequence, chatWrapper, autoDisposeSequence: false });
+      const before = sequence.tokenMeter.getState();
+      try {
+        // An empty model turn last: generateResponse writes the answer into it.
+        await chat.generateResponse([{ type: "user", text: prompt(i) }, { type: "model", response: [] }], {
+          maxTokens,
+          temperature: TEMPERATURE,
+          topP: TOP_P,
+          seed: i,
+        });
+        // Counted as conclave counts usage, so the tokens/s columns compare like with like.
+        return sequence.tokenMeter.diff(before).usedOutputTokens;
+      } finally {
+        chat.dispose({ disposeSequence: false });
+        // The next request on this sequence must start from an empty state, as in conclave.
+        await sequence.clearHistory();
+        pool.release(sequence);
+      }
+    },
+    async close() {
+      await context.dispose();
+      await model.dispose();
+    },
+  };
+}
+
+async function conclaveModes(modelPath: string, maxTokens: number, sequences: number): Promise<{ modes: Mode[]; close(): Promise<void> }> {
+  const config = parseConfig(
+    {
+      runtime: { gpu: false, maxThreads: 2 },
+      experts: [{ id: "m", backend: "llama", model: modelPath, contextSize: CONTEXT_SIZE, sequences, threads: 1 }],
+      // Fixed routing to the only expert with one recruit and no aggregator: the routed mode pays
+      // for tagging and recruitment but generates exactly what the other modes generate.
+      routing: { strategy: "fixed", fixed: ["m"], k: 1 },
+      aggregation: { method: "single" },
+    },
+    process.cwd(),
+  );
+  const orchestrator = await Orchestrator.create(config);
+  const server = await buildServer(orchestrator, { apiKeys: [] });
+  const close = async () => {
+    await server.close();
+    await orchestrator.close();
+  };
+  try {
+    const url = `${await server.app.listen({ port: 0, host: "127.0.0.1" })}/v1/chat/completions`;
+    const mode = (name: string, model: string): Mode => ({
+      name,
+      async send(i) {
+        const response = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model, messages: [{ role: "user", content: prompt(i) }], max_tokens: maxTokens, temperature: TEMPERATURE, seed: i }),
+        });
+        const body = (await response.json()) as { usage?: { completion_tokens?: number }; error?: { message?: string } };
+        // A failed request would make the figures meaningless: stop the bench instead.
+        if (!response.ok) throw new Error(`${name} request ${i}: HTTP ${response.status}: ${body.error?.message ?? "no message"}`);
+        return body.usage?.completion_tokens ?? 0;
+      },
+    });
+    return { modes: [mode("conclave (model m)", "m"), mode("conclave, routed", config.server.ensemble)], close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+function signed(value: number, digits: number): string {
+  return `${value >= 0 ? "+" : "-"}${Math.abs(value).toFixed(digits)}`;
+}
+
+export async function benchHttpOverhead(): Promise<void> {
+  const clients = positiveInt("clients", "8");
+  const requests = positiveInt("requests", "64");
+  const maxTokens = positiveInt("max-tokens", "32");
+  const sequences = positiveInt("sequences", "4");
+  const rounds = Math.min(positiveInt("rounds", "4"), requests);
+  const size = parseByteSize(arg("size", "50MB"));
+  if (size === undefined) throw new Error(`--size expects a size like 50MB, got ${arg("size", "")}`);
+
+  const dir = join(".cache", "bench-models", "http");
+  await mkdir(dir, { recursive: true });
+  const id = `moe-${Math.round(size / 1e6)}MB`;
+  const spec = { embedding: 64, layers: 2, heads: 4, feedForward: 128, experts: 4, expertsUsed: 2, contextLength: CONTEXT_SIZE, quant: "Q8_0" as const, seed: 21, targetBytes: size };
+  const model = (await writeTestModelSet(dir, { [id]: spec }))[id]!;
+  console.log(`model: ${model.path}, ${(model.bytes / 1e6).toFixed(0)} MB Q8_0, ${model.expertCount} experts (${model.expertUsedCount} used per token)`);
+  console.log(`${clients} clients, ${requests} requests per mode in ${rounds} interleaved slices, ${maxTokens} max tokens, ${sequences} sequences, 1 thread per context, CPU`);
+
+  // One native runtime for every mode, conclave's own: its getLlama({ gpu: false, build: "never",
+  // maxThreads: 2 }) is the baseline's too, the native addon is loaded once per process anyway, and
+  // both contexts then split the same 2 threads. Every context runs 1 thread (more make tiny models
+  // much slower on this 2-core machine).
+  const llama = await getRuntime({ gpu: false, maxThreads: 2 });
+  const closers: Array<() => Promise<void>> = [];
+  const tallies = new Map<Mode, Tally>();
+  try {
+    const direct = await directMode(llama, model.path, maxTokens, sequences);
+    closers.push(() => direct.close());
+    const served = await conclaveModes(model.path, maxTokens, sequences);
+    closers.push(() => served.close());
+    const modes = [direct, ...served.modes];
+
+    // Warm-up outside the timing, one request per mode: the lazy model load of the conclave expert
+    // and first-use costs (graph allocation, JIT, the first connection) are not serving costs.
+    for (const mode of modes) await mode.send(requests);
+    for (const mode of modes) tallies.set(mode, { wallS: 0, requests: 0, completionTokens: 0, latencies: [] });
+
+    // The modes take turns in slices, forward then backward, so a noisy moment on a shared machine
+    // falls on every mode alike and none is always first or last.
+    for (let round = 0; round < rounds; round++) {
+      const from = Math.floor((round * requests) / rounds);
+      const to = Math.floor(((round + 1) * requests) / rounds);
+      for (const mode of round % 2 === 0 ? modes : [...modes].reverse()) await closedLoop(mode, clients, from, to, tallies.get(mode)!);
+    }
+  } finally {
+    // Server first (it drains in-flight requests), then the orchestrator, the baseline's context,
+    // and the runtime last since every model hangs off it.
+    for (const close of closers.reverse()) await close();
+    await disposeRuntime();
+  }
+
+  const runs = [...tallies].map(([mode, tally]) => ({ mode: mode.name, ...tally, latencies: tally.latencies.sort((a, b) => a - b) }));
+  console.log(`\nmode                        requests   wall s    req/s   compl tok/s   p50 ms   p99 ms`);
+  for (const run of runs) {
+    console.log(
+      `${run.mode.padEnd(26)} ${String(run.requests).padStart(9)} ${run.wallS.toFixed(2).padStart(8)} ${(run.requests / run.wallS).toFixed(2).padStart(8)}` +
+        ` ${(run.completionTokens / run.wallS).toFixed(1).padStart(13)} ${percentile(run.latencies, 50).toFixed(0).padStart(8)} ${percentile(run.latencies, 99).toFixed(0).padStart(8)}`,
+    );
+  }
+  const direct = runs[0]!;
+  const directP50 = percentile(direct.latencies, 50);
+  for (const run of runs.slice(1)) {
+    const p50 = percentile(run.latencies, 50) - directP50;
+    const throughput = ((run.requests / run.wallS) / (direct.requests / direct.wallS) - 1) * 100;
+    // Throughput is reported as a change against direct, so a loss reads "-Z%".
+    console.log(
+      `orchestration overhead per request (${run.mode}): p50 ${signed(p50, 1)} ms (${signed((p50 / directP50) * 100, 1)}%), throughput ${signed(throughput, 1)}%`,
+    );
+  }
+}
