@@ -27,6 +27,8 @@ export const ERROR_CATALOGUE = {
   RATE_LIMITED: { status: 429, type: "rate_limit_error", retryable: true },
   OVER_CAPACITY: { status: 429, type: "server_error", retryable: true },
   INTERNAL_ERROR: { status: 500, type: "server_error", retryable: true },
+  FILE_NOT_FOUND: { status: 404, type: "invalid_request_error", retryable: false },
+  BATCH_NOT_FOUND: { status: 404, type: "invalid_request_error", retryable: false },
 } as const satisfies Record<string, { status: number; type: string; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -10,7 +10,17 @@ import { availableParallelism, totalmem } from "node:os";
 import type { Config, ExpertConfig } from "./config/schema.js";
 import type { ChatMessage, Instance, InstanceOutcome } from "./contracts.js";
 import { ConclaveError, isConclaveError, toConclaveError } from "./errors.js";
-import { answer, route, type AnswerOptions, type PipelineParts, type RouteResult } from "./pipeline.js";
+import {
+  aggregate,
+  answer,
+  generationParams,
+  route,
+  type AnswerOptions,
+  type PipelineParts,
+  type RecruitOutcome,
+  type RouteResult,
+} from "./pipeline.js";
+import type { GenerateResult } from "../experts/spec.js";
 import { Scheduler, type SchedulableExpert, type SchedulerStats } from "./scheduler/scheduler.js";
 import { buildRouter } from "./router.js";
 import { prepareDemoPool } from "./demo/demo-pool.js";
@@ -132,6 +142,25 @@ export class Orchestrator {
     if (this.closed) throw new ConclaveError("CLOSED", "conclave is shutting down");
     await this.validateExpert(expertId);
     return route(this.parts, messages, expertId);
+  }
+
+  /**
+   * One recruit's generation for an instance, through the scheduler: what a queued batch job runs
+   * on a worker. `aggregateRecruits` then turns the recruits' outcomes into the instance's answer.
+   */
+  generateFor(instance: Instance, expertId: string, signal?: AbortSignal): Promise<GenerateResult> {
+    if (this.closed) return Promise.reject(new ConclaveError("CLOSED", "conclave is shutting down"));
+    return this.scheduler.submit(expertId, { messages: instance.messages, params: generationParams(this.parts, instance), ...(signal ? { signal } : {}) });
+  }
+
+  aggregateRecruits(instance: Instance, routed: RouteResult, outcomes: readonly RecruitOutcome[], runMs = 0): Promise<InstanceOutcome> {
+    if (this.closed) return Promise.reject(new ConclaveError("CLOSED", "conclave is shutting down"));
+    return aggregate(this.parts, instance, routed, outcomes, { runMs, started: performance.now() - runMs });
+  }
+
+  /** Whether aggregating an instance may need the aggregator model (synthesis configured). */
+  get aggregationNeedsModel(): boolean {
+    return this.config.aggregation.method === "synthesize" && this.parts.aggregator !== undefined;
   }
 
   /** Work items waiting for an expert, across all experts (admission control reads it). */

@@ -5,6 +5,8 @@
 import type { Orchestrator } from "../orchestrator.js";
 import { resolveApiKeys } from "../http/auth.js";
 import { buildServer } from "../http/server.js";
+import { createExecutor } from "../batches/executor.js";
+import { BatchService } from "../batches/service.js";
 
 export interface ServeOptions {
   port?: number;
@@ -18,17 +20,22 @@ export interface ServeOptions {
 export async function serve(orchestrator: Orchestrator, options: ServeOptions): Promise<void> {
   const settings = orchestrator.config.server;
   const apiKeys = resolveApiKeys(settings.apiKeys, settings.apiKeysEnv, options.env);
-  const server = await buildServer(orchestrator, { apiKeys, logger: false });
+  const executor = await createExecutor(orchestrator, options.env);
+  const batches = new BatchService(orchestrator, executor);
+  await batches.start();
+  const server = await buildServer(orchestrator, { apiKeys, logger: false, batches });
   const envPort = options.env["PORT"] ? Number(options.env["PORT"]) : undefined;
   const port = options.port ?? envPort ?? settings.port;
   const host = options.host ?? settings.host;
   const address = await server.app.listen({ port, host });
   const experts = [...orchestrator.statuses.values()].filter((s) => !s.unavailable).map((s) => s.id);
   options.print(`conclave listening on ${address}: model "${settings.ensemble}" routes across ${experts.join(", ")}`);
-  options.print(`  POST ${address}/v1/chat/completions · GET /v1/models · POST /v1/route · /metrics · /docs${apiKeys.length ? " (API keys required)" : ""}`);
+  options.print(`  POST ${address}/v1/chat/completions · GET /v1/models · POST /v1/route · /v1/files · /v1/batches · /metrics · /docs${apiKeys.length ? " (API keys required)" : ""}`);
+  options.print(`  batches run ${executor.kind === "bullmq" ? "on BullMQ workers (REDIS_URL)" : "in this process"}; files in ${orchestrator.config.batches.dir}`);
   const signal = await options.stopped;
   options.print(`${signal}: shutting down (in-flight requests get ${settings.shutdownTimeoutMs} ms)`);
   const { cancelled } = await server.close();
+  await batches.close();
   if (cancelled) options.print(`cancelled ${cancelled} request(s) still running at the deadline`);
 }
 

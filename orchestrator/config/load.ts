@@ -57,6 +57,7 @@ function resolvePaths(config: Config, baseDir: string): Config {
   config.models.dir = local(config.models.dir);
   if (config.routing.profile) config.routing.profile = local(config.routing.profile);
   if (config.skills.catalog !== "default") config.skills.catalog = local(config.skills.catalog);
+  config.batches.dir = local(config.batches.dir);
   for (const expert of config.experts) if (expert.backend === "llama") expert.model = local(expert.model);
   return config;
 }

@@ -165,6 +165,27 @@ const serverSchema = z.strictObject({
   shutdownTimeoutMs: z.number().int().min(0).default(10_000),
 });
 
+const batchesSchema = z.strictObject({
+  /** Uploaded files, batch records and results. Several machines share it as one mounted volume. */
+  dir: z.string().default("./data/batches"),
+  /** Largest batch input file accepted by POST /v1/files. */
+  maxFileBytes: byteSize.default(200 * 2 ** 20),
+  /** OpenAI's only window; a batch not done by then expires with what finished. */
+  completionWindowHours: z.number().gt(0).default(24),
+  queue: z
+    .strictObject({
+      /** Redis key prefix, so several conclave deployments can share one Redis. */
+      prefix: z.string().default("conclave"),
+      /** A worker that stops renewing its lock for this long is considered dead; its jobs run again. */
+      lockDurationMs: z.number().int().min(1000).default(30_000),
+      stalledIntervalMs: z.number().int().min(500).default(30_000),
+      /** Attempts of a generation that fails for a transient reason. */
+      attempts: z.number().int().min(1).default(3),
+      backoffMs: z.number().int().min(0).default(1_000),
+    })
+    .prefault({}),
+});
+
 export const configSchema = z.strictObject({
   runtime: z
     .strictObject({
@@ -203,6 +224,7 @@ export const configSchema = z.strictObject({
   generation: generationSchema.prefault({}),
   scheduler: schedulerSchema.prefault({}),
   server: serverSchema.prefault({}),
+  batches: batchesSchema.prefault({}),
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -20,11 +20,15 @@ import { ServerMetrics } from "./metrics.js";
 import { OPENAPI_INFO } from "./openapi.js";
 import { chatRoutes } from "./routes/chat.js";
 import { infoRoutes } from "./routes/info.js";
+import { batchRoutes } from "./routes/batches.js";
+import type { BatchService } from "../batches/service.js";
 
 export interface ServerOptions {
   /** Keys already merged from config and environment. */
   apiKeys: readonly string[];
   logger?: boolean;
+  /** The Batch API; without it the batch routes are absent. The caller owns and closes it. */
+  batches?: BatchService;
 }
 
 export interface ConclaveServer {
@@ -112,6 +116,7 @@ export async function buildServer(orchestrator: Orchestrator, options: ServerOpt
   await app.register(swaggerUi, { routePrefix: "/docs" });
   chatRoutes(app, context);
   infoRoutes(app, context);
+  if (options.batches) await batchRoutes(app, options.batches, orchestrator.config.batches.maxFileBytes);
   await app.ready();
 
   return {

@@ -8,10 +8,14 @@ import { join } from "node:path";
 import { parseConfig } from "../../../orchestrator/config/load.js";
 import { Orchestrator } from "../../../orchestrator/orchestrator.js";
 import { buildServer, type ConclaveServer } from "../../../orchestrator/http/server.js";
+import { BatchService } from "../../../orchestrator/batches/service.js";
+import { EmbeddedExecutor } from "../../../queues/embedded-executor.js";
 
 export interface TestServer {
   server: ConclaveServer;
   orchestrator: Orchestrator;
+  batches: BatchService;
+  dir: string;
   listen(): Promise<string>;
   close(): Promise<void>;
 }
@@ -30,13 +34,18 @@ export async function startTestServer(server: Record<string, unknown> = {}, apiK
     dir,
   );
   const orchestrator = await Orchestrator.create(config);
-  const built = await buildServer(orchestrator, { apiKeys });
+  const batches = new BatchService(orchestrator, new EmbeddedExecutor(orchestrator, join(dir, "batch-work")));
+  await batches.start();
+  const built = await buildServer(orchestrator, { apiKeys, batches });
   return {
     server: built,
     orchestrator,
+    batches,
+    dir,
     listen: () => built.app.listen({ port: 0, host: "127.0.0.1" }),
     async close() {
       await built.close();
+      await batches.close();
       await orchestrator.close();
       await rm(dir, { recursive: true, force: true });
     },
