@@ -5,10 +5,11 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { loadConfig } from "../config/load.js";
-import { isConclaveError } from "../errors.js";
+import { ConclaveError, isConclaveError } from "../errors.js";
 import { Orchestrator } from "../orchestrator.js";
 import { disposeRuntime } from "../../experts/llama/runtime.js";
 import { runBatchCommand } from "./batch.js";
+import { cancelBatch, describeBatch, downloadResults, getBatch, remoteFrom, submitBatch } from "./batch-remote.js";
 import { formatTrace } from "./format.js";
 import { listModels, writeTestModelCommand } from "./models.js";
 import { serve, untilSignal } from "./serve.js";
@@ -88,9 +89,10 @@ export function buildProgram(): Command {
       });
     });
 
-  program
-    .command("batch")
-    .description("answer a JSONL file of {custom_id, messages} lines, grouped by expert")
+  const batch = program.command("batch").description("batches: run a JSONL file here, or submit it to a running server's Batch API");
+  batch
+    .command("run", { isDefault: true })
+    .description("answer a JSONL file of {custom_id, messages} lines in this process, grouped by expert (the default: `conclave batch in.jsonl -o out.jsonl`)")
     .argument("<input>", "input JSONL")
     .requiredOption("-o, --output <file>", "output JSONL (one line per input line)")
     .option("--summary <file>", "also write the summary as JSON")
@@ -105,12 +107,52 @@ export function buildProgram(): Command {
             output: options.output,
             perInstanceLoading: options.perInstanceLoading ?? false,
             progress: options.progress,
-            model: "conclave",
+            model: orchestrator.config.server.ensemble,
             ...(options.summary ? { summary: options.summary } : {}),
           },
           out,
         ),
       );
+    });
+  const serverOption = "--server <url>";
+  const serverHelp = "conclave server (default: $CONCLAVE_URL, else http://localhost:8080; key: $CONCLAVE_API_KEY)";
+  batch
+    .command("submit")
+    .description("upload a JSONL file to a running server, create a batch and follow it to the end")
+    .argument("<input>", "input JSONL (OpenAI batch lines or {custom_id, messages})")
+    .option(serverOption, serverHelp)
+    .option("-o, --output <file>", "write the output file here when done")
+    .option("--errors <file>", "write the error file here when done")
+    .option("--no-progress", "no progress bar")
+    .action(async (input: string, options: { server?: string; output?: string; errors?: string; progress: boolean }) => {
+      const done = await submitBatch(remoteFrom(options, process.env), input, { ...options }, out);
+      if (done.status !== "completed") throw new ConclaveError("EXPERT_FAILED", `batch ${done.id} ended ${done.status}`);
+    });
+  batch
+    .command("status")
+    .argument("<batch-id>")
+    .option(serverOption, serverHelp)
+    .option("--json", "print the batch object")
+    .action(async (id: string, options: { server?: string; json?: boolean }) => {
+      const found = await getBatch(remoteFrom(options, process.env), id);
+      out(options.json ? JSON.stringify(found, null, 2) : describeBatch(found));
+    });
+  batch
+    .command("results")
+    .argument("<batch-id>")
+    .option(serverOption, serverHelp)
+    .option("-o, --output <file>", "write the output file here (default: stdout)")
+    .option("--errors <file>", "write the error file here")
+    .action(async (id: string, options: { server?: string; output?: string; errors?: string }) => {
+      const remote = remoteFrom(options, process.env);
+      await downloadResults(remote, await getBatch(remote, id), options, out);
+    });
+  batch
+    .command("cancel")
+    .argument("<batch-id>")
+    .option(serverOption, serverHelp)
+    .action(async (id: string, options: { server?: string }) => {
+      out(describeBatch(await cancelBatch(remoteFrom(options, process.env), id)));
     });
 
   program
