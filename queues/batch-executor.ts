@@ -43,4 +43,8 @@ export interface BatchExecutor {
   /** Stops starting new work of the batch; running generations finish or are cancelled. */
   cancel(batchId: string): Promise<void>;
   close(): Promise<void>;
+  /** Jobs waiting per expert queue (queue-backed executors). */
+  queueBacklog?(): Promise<Record<string, number>>;
+  /** Model switches per worker process (queue-backed executors). */
+  workerSwitches?(): Promise<Record<string, number>>;
 }

@@ -7,6 +7,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Orchestrator } from "../orchestrator.js";
 import type { TokenUsage } from "../contracts.js";
+import type { BatchService } from "../batches/service.js";
 
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -14,7 +15,7 @@ export class ServerMetrics {
   private readonly latency: Histogram<"route">;
   private readonly tokens: Counter<"kind">;
 
-  constructor(orchestrator: Orchestrator) {
+  constructor(orchestrator: Orchestrator, batches?: BatchService) {
     const registers = [this.registry];
     this.requests = new Counter({ name: "conclave_http_requests_total", help: "HTTP requests by route, method and status", labelNames: ["route", "method", "status"], registers });
     this.latency = new Histogram({
@@ -62,6 +63,56 @@ export class ServerMetrics {
         }
       },
     });
+    if (batches) this.batchMetrics(batches);
+  }
+
+  /** Progress of the batches being worked on, and queue figures when batches run on BullMQ. */
+  private batchMetrics(batches: BatchService): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: "conclave_batch_requests",
+      help: "Requests of each running batch by state",
+      labelNames: ["batch", "state"],
+      registers,
+      async collect() {
+        this.reset();
+        for (const id of batches.activeIds()) {
+          const batch = await batches.get(id).catch(() => undefined);
+          if (!batch) continue;
+          const c = batch.request_counts;
+          this.set({ batch: id, state: "total" }, c.total);
+          this.set({ batch: id, state: "completed" }, c.completed);
+          this.set({ batch: id, state: "failed" }, c.failed);
+        }
+      },
+    });
+    const executor = batches.executor;
+    if (executor.queueBacklog) {
+      const backlog = executor.queueBacklog.bind(executor);
+      new Gauge({
+        name: "conclave_queue_backlog",
+        help: "Jobs waiting in each expert's batch queue (BullMQ)",
+        labelNames: ["expert"],
+        registers,
+        async collect() {
+          this.reset();
+          for (const [expert, waiting] of Object.entries(await backlog())) this.set({ expert }, waiting);
+        },
+      });
+    }
+    if (executor.workerSwitches) {
+      const switches = executor.workerSwitches.bind(executor);
+      new Counter({
+        name: "conclave_worker_model_switches_total",
+        help: "Times each batch worker switched to draining another expert's queue",
+        labelNames: ["worker"],
+        registers,
+        async collect() {
+          this.reset();
+          for (const [worker, count] of Object.entries(await switches())) this.inc({ worker }, count);
+        },
+      });
+    }
   }
 
   observe(route: string, method: string, status: number, seconds: number): void {

@@ -57,7 +57,7 @@ export async function buildServer(orchestrator: Orchestrator, options: ServerOpt
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: settings.bodyLimit, return503OnClosing: true });
   const keys = new ApiKeys(options.apiKeys);
   const inFlight = new InFlight();
-  const metrics = new ServerMetrics(orchestrator);
+  const metrics = new ServerMetrics(orchestrator, options.batches);
   const streamed = new WeakSet<FastifyRequest>();
   let closing: Promise<{ cancelled: number }> | undefined;
 

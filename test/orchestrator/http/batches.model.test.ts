@@ -67,6 +67,8 @@ describe("Batch API (embedded queue)", () => {
     const file = await upload(Array.from({ length: 16 }, (_, i) => line(i, { max_tokens: 120, model: "demo-law" })));
     const created = await client.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
     await until(created.id, ["in_progress"]);
+    const metrics = await t.server.app.inject({ url: "/metrics" });
+    expect(metrics.body).toContain(`conclave_batch_requests{batch="${created.id}",state="total"} 16`);
     // Wait until some lines are done, then cancel.
     for (let i = 0; i < 400 && (await client.batches.retrieve(created.id)).request_counts!.completed < 2; i++) await new Promise((r) => setTimeout(r, 25));
     const cancelling = await client.batches.cancel(created.id);
