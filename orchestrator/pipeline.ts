@@ -179,7 +179,8 @@ export async function aggregate(
         // The final answer is what the request's max_tokens limits; the config caps it otherwise.
         params: {
           maxTokens: instance.params?.maxTokens ?? parts.aggregation.maxTokens,
-          ...pick(generationParams(parts, instance), "temperature", "topP"),
+          // A schema binds the final answer too, so the aggregator writes under the same grammar.
+          ...pick(generationParams(parts, instance), "temperature", "topP", "jsonSchema"),
         },
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onText ? { onText: options.onText } : {}),

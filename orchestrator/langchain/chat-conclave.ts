@@ -1,0 +1,361 @@
+/**
+ * ChatConclave: conclave as a LangChain chat model. Every call goes tag -> recruit -> schedule ->
+ * run -> aggregate, and the routing trace comes back in `response_metadata.conclave`.
+ *
+ * Modes:
+ * - in-process: `new ChatConclave({ orchestrator })` wraps an Orchestrator the caller owns (and
+ *   closes); `await ChatConclave.fromConfig(configOrPath)` builds one this model owns, which
+ *   `close()` closes (idempotent);
+ * - remote: `new ChatConclave({ baseUrl: "http://host:8080/v1", apiKey })` calls a running conclave
+ *   server with fetch, streaming over server-sent events. `apiKey` defaults to CONCLAVE_API_KEY.
+ *
+ * `model` is the ensemble's name (the default) or an expert id, which asks that expert alone.
+ * Output: an AIMessage with `usage_metadata` and `response_metadata` { conclave: trace, model,
+ * finish_reason }; streaming yields the answer's tokens as they are produced, then a last chunk that
+ * carries usage and metadata. A call's `signal` rejects it with ABORTED at once and cancels the work.
+ *
+ * Batching: in-process, a `batch()` of N inputs (and a `generate()` of N message lists) runs as ONE
+ * `orchestrator.runBatch`, so the batch is routed first and grouped by expert and each model loads
+ * once (see batch-group.ts). Per-input options, callbacks and `returnExceptions` behave as in
+ * LangChain; `maxConcurrency` splits the batch into runBatch waves of that size. Batched answers
+ * reach `handleLLMNewToken` as one whole piece (runBatch does not stream). Remote, a batch is N
+ * concurrent requests, which the server's scheduler groups the same way.
+ *
+ * Not supported: `bindTools` throws UNSUPPORTED_PARAMETER (the experts do not call tools; give a
+ * tool-calling model the ask_conclave tool instead). Structured output uses a JSON schema grammar
+ * instead of tool calls; the ensemble's synthesis step is not grammar-bound, so name an expert as
+ * `model` when the JSON must be exact.
+ */
+import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
+import { BaseChatModel, type BaseChatModelCallOptions, type BaseChatModelParams, type BindToolsInput, type LangSmithParams } from "@langchain/core/language_models/chat_models";
+import type { BaseLanguageModelInput, StructuredOutputMethodOptions } from "@langchain/core/language_models/base";
+import { assembleStructuredOutputPipeline, createContentParser } from "@langchain/core/language_models/structured_output";
+import { AIMessage, AIMessageChunk, type BaseMessage, type BaseMessageLike, type UsageMetadata } from "@langchain/core/messages";
+import { ChatGenerationChunk, type ChatResult, type LLMResult } from "@langchain/core/outputs";
+import type { Runnable, RunnableBatchOptions, RunnableConfig } from "@langchain/core/runnables";
+import { getEnvironmentVariable } from "@langchain/core/utils/env";
+import { toJsonSchema } from "@langchain/core/utils/json_schema";
+import { isSerializableSchema, type SerializableSchema } from "@langchain/core/utils/standard_schema";
+import { isInteropZodSchema, type InteropZodType } from "@langchain/core/utils/types";
+import { loadConfig, parseConfig } from "../config/load.js";
+import type { Config, ConfigInput } from "../config/schema.js";
+import type { GenerationParams } from "../contracts.js";
+import { ConclaveError, toConclaveError } from "../errors.js";
+import { Orchestrator, type OrchestratorOptions } from "../orchestrator.js";
+import { BATCH_SLOT, BatchGroup, type BatchSlot } from "./batch-group.js";
+import { toConclaveMessages } from "./messages.js";
+import { RemoteTransport } from "./remote.js";
+import { TokenQueue } from "./token-queue.js";
+import { InProcessTransport, ownSignal, type ConclaveCall, type ConclaveReply, type Transport } from "./transport.js";
+
+/** Sampling options, settable on the model and overridable per call. */
+export interface ConclaveSampling {
+  /** The ensemble's name (default) or an expert id. */
+  model?: string;
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  stop?: string[];
+}
+
+export interface ChatConclaveFields extends BaseChatModelParams, ConclaveSampling {
+  /** In-process mode: an orchestrator the caller owns. */
+  orchestrator?: Orchestrator;
+  /** Remote mode: the server's OpenAI-compatible base address, e.g. http://localhost:8080/v1. */
+  baseUrl?: string;
+  apiKey?: string;
+}
+
+export interface ChatConclaveCallOptions extends BaseChatModelCallOptions, Omit<ConclaveSampling, "stop"> {
+  /** A JSON schema the answer must follow (set by withStructuredOutput). */
+  jsonSchema?: Record<string, unknown>;
+}
+
+export interface FromConfigOptions extends Omit<ChatConclaveFields, "orchestrator" | "baseUrl" | "apiKey">, Pick<OrchestratorOptions, "notice" | "profile" | "env"> {
+  /** Anchors relative paths of a config given as an object; defaults to the working directory. */
+  baseDir?: string;
+}
+
+type Parsed = ChatConclaveCallOptions & { promptIndex?: number; [BATCH_SLOT]?: BatchSlot };
+
+export class ChatConclave extends BaseChatModel<ChatConclaveCallOptions, AIMessageChunk> {
+  static override lc_name(): string {
+    return "ChatConclave";
+  }
+
+  override lc_namespace = ["conclave", "langchain", "chat_models"];
+
+  override get lc_secrets(): Record<string, string> {
+    return { apiKey: "CONCLAVE_API_KEY" };
+  }
+
+  /** The live orchestrator is never serialised; only these constructor fields are. */
+  override get lc_serializable_keys(): string[] {
+    return ["baseUrl", "apiKey", "model", "maxTokens", "temperature", "topP", "seed", "stop"];
+  }
+
+  model: string | undefined;
+  maxTokens: number | undefined;
+  temperature: number | undefined;
+  topP: number | undefined;
+  seed: number | undefined;
+  stop: string[] | undefined;
+  baseUrl: string | undefined;
+  apiKey: string | undefined;
+
+  private readonly transport: Transport;
+  private owned = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(fields: ChatConclaveFields) {
+    super(fields);
+    if (Boolean(fields.orchestrator) === Boolean(fields.baseUrl)) {
+      throw new ConclaveError("CONFIG_INVALID", "ChatConclave needs exactly one of `orchestrator` (in-process) or `baseUrl` (remote)");
+    }
+    this.model = fields.model;
+    this.maxTokens = fields.maxTokens;
+    this.temperature = fields.temperature;
+    this.topP = fields.topP;
+    this.seed = fields.seed;
+    this.stop = fields.stop;
+    this.baseUrl = fields.baseUrl;
+    this.apiKey = fields.baseUrl ? (fields.apiKey ?? getEnvironmentVariable("CONCLAVE_API_KEY")) : undefined;
+    this.transport = fields.orchestrator ? new InProcessTransport(fields.orchestrator) : new RemoteTransport(fields.baseUrl!, this.apiKey);
+    // Only the remote mode can be rebuilt from its fields; an in-process one holds a live engine.
+    this.lc_serializable = this.transport.kind === "remote";
+  }
+
+  /** Builds an orchestrator from a config file path or object (empty: the embedded demo pool) and owns it. */
+  static async fromConfig(configOrPath?: string | ConfigInput | Readonly<Config>, options: FromConfigOptions = {}): Promise<ChatConclave> {
+    const { notice, profile, env, baseDir, ...fields } = options;
+    const config = typeof configOrPath === "string" ? await loadConfig(configOrPath) : parseConfig(configOrPath ?? {}, baseDir ?? process.cwd());
+    const orchestrator = await Orchestrator.create(config, { ...(notice ? { notice } : {}), ...(profile ? { profile } : {}), ...(env ? { env } : {}) });
+    const chat = new ChatConclave({ ...fields, orchestrator });
+    chat.owned = true;
+    return chat;
+  }
+
+  /** The in-process orchestrator; undefined in remote mode. */
+  get orchestrator(): Orchestrator | undefined {
+    return this.transport instanceof InProcessTransport ? this.transport.orchestrator : undefined;
+  }
+
+  get mode(): "in-process" | "remote" {
+    return this.transport.kind;
+  }
+
+  /** Closes the orchestrator this model built (fromConfig); one passed in stays open. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.owned && this.orchestrator ? this.orchestrator.close() : Promise.resolve();
+    return this.closing;
+  }
+
+  _llmType(): string {
+    return "conclave";
+  }
+
+  override get callKeys(): string[] {
+    return [...super.callKeys, "model", "maxTokens", "temperature", "topP", "seed", "jsonSchema"];
+  }
+
+  override invocationParams(options?: this["ParsedCallOptions"]): Record<string, unknown> {
+    return { model: options?.model ?? this.model, ...this.params(options ?? {}) };
+  }
+
+  override getLsParams(options: this["ParsedCallOptions"]): LangSmithParams {
+    const params = this.params(options);
+    return {
+      ls_provider: "conclave",
+      ls_model_type: "chat",
+      ls_model_name: options.model ?? this.model ?? "conclave",
+      ...(params.temperature === undefined ? {} : { ls_temperature: params.temperature }),
+      ...(params.maxTokens === undefined ? {} : { ls_max_tokens: params.maxTokens }),
+      ...(params.stop ? { ls_stop: params.stop } : {}),
+    };
+  }
+
+  private params(options: Partial<ChatConclaveCallOptions>): GenerationParams {
+    const maxTokens = options.maxTokens ?? this.maxTokens;
+    const temperature = options.temperature ?? this.temperature;
+    const topP = options.topP ?? this.topP;
+    const seed = options.seed ?? this.seed;
+    const stop = options.stop ?? this.stop;
+    return {
+      ...(maxTokens === undefined ? {} : { maxTokens }),
+      ...(temperature === undefined ? {} : { temperature }),
+      ...(topP === undefined ? {} : { topP }),
+      ...(seed === undefined ? {} : { seed }),
+      ...(stop?.length ? { stop } : {}),
+      ...(options.jsonSchema ? { jsonSchema: options.jsonSchema } : {}),
+    };
+  }
+
+  private toCall(messages: BaseMessage[], options: Partial<ChatConclaveCallOptions>): ConclaveCall {
+    return { messages: toConclaveMessages(messages), params: this.params(options), model: options.model ?? this.model };
+  }
+
+  override async _generate(messages: BaseMessage[], options: this["ParsedCallOptions"], runManager?: CallbackManagerForLLMRun): Promise<ChatResult> {
+    const parsed = options as Parsed;
+    const slot = parsed[BATCH_SLOT];
+    const index = slot?.index ?? parsed.promptIndex ?? 0;
+    let call: ConclaveCall;
+    try {
+      call = this.toCall(messages, options);
+    } catch (error) {
+      slot?.group.leave(index);
+      throw error;
+    }
+    const signal = ownSignal(options.signal);
+    let reply: ConclaveReply;
+    if (slot && this.transport instanceof InProcessTransport) {
+      reply = this.transport.reply(call, await slot.group.submit(index, call, signal));
+      if (reply.text !== "") await runManager?.handleLLMNewToken(reply.text);
+    } else if (runManager) {
+      // Someone is listening: stream, so handleLLMNewToken sees each token as it comes.
+      reply = await this.transport.stream(call, (text) => void (text !== "" && runManager.handleLLMNewToken(text)), signal);
+    } else {
+      reply = await this.transport.complete(call, signal);
+    }
+    const message = new AIMessage({ content: reply.text, usage_metadata: usageOf(reply), response_metadata: metadataOf(reply) });
+    return {
+      generations: [{ text: reply.text, message, generationInfo: { finish_reason: reply.finishReason } }],
+      llmOutput: { tokenUsage: { promptTokens: reply.usage.promptTokens, completionTokens: reply.usage.completionTokens, totalTokens: usageOf(reply).total_tokens } },
+    };
+  }
+
+  override async *_streamResponseChunks(messages: BaseMessage[], options: this["ParsedCallOptions"], runManager?: CallbackManagerForLLMRun): AsyncGenerator<ChatGenerationChunk> {
+    const parsed = options as Parsed;
+    // A streamed call never joins a batch run: it goes on its own, so its group must not wait for it.
+    parsed[BATCH_SLOT]?.group.leave(parsed[BATCH_SLOT].index ?? parsed.promptIndex ?? 0);
+    const call = this.toCall(messages, options);
+    // Cancels the work when the consumer stops iterating early, not only on the caller's signal.
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const queue = new TokenQueue(signal);
+    let finished = false;
+    // Empty pieces (a token that decodes to nothing yet) would only be empty chunks.
+    const work = this.transport.stream(call, (text) => text !== "" && queue.push(text), signal);
+    work.then(
+      () => queue.end(),
+      (error: unknown) => queue.fail(toConclaveError(error)),
+    );
+    let streamed = "";
+    try {
+      for await (const text of queue) {
+        streamed += text;
+        const chunk = new ChatGenerationChunk({ text, message: new AIMessageChunk({ content: text }) });
+        yield chunk;
+        await runManager?.handleLLMNewToken(text, undefined, undefined, undefined, undefined, { chunk });
+      }
+      const reply = await work;
+      finished = true;
+      // The answer is what was streamed; should the pipeline end on other text (an aggregator that
+      // fell back to a vote), what it added after the streamed prefix still arrives.
+      const rest = reply.text.startsWith(streamed) ? reply.text.slice(streamed.length) : "";
+      yield new ChatGenerationChunk({
+        text: rest,
+        message: new AIMessageChunk({ content: rest, usage_metadata: usageOf(reply), response_metadata: metadataOf(reply) }),
+        generationInfo: { finish_reason: reply.finishReason },
+      });
+      if (rest !== "") await runManager?.handleLLMNewToken(rest);
+    } finally {
+      if (!finished) stop.abort();
+    }
+  }
+
+  /** A generate() of several message lists in-process runs as one runBatch (see the header). */
+  override async _generateUncached(
+    messages: BaseMessageLike[][],
+    parsedOptions: this["ParsedCallOptions"],
+    handledOptions: RunnableConfig,
+    startedRunManagers?: CallbackManagerForLLMRun[],
+  ): Promise<LLMResult> {
+    if (this.transport instanceof InProcessTransport && messages.length > 1 && !(parsedOptions as Parsed)[BATCH_SLOT]) {
+      const slot: BatchSlot = { group: new BatchGroup(this.transport, messages.length) };
+      parsedOptions = { ...parsedOptions, [BATCH_SLOT]: slot } as this["ParsedCallOptions"];
+    }
+    return super._generateUncached(messages, parsedOptions, handledOptions, startedRunManagers);
+  }
+
+  override batch(inputs: BaseLanguageModelInput[], options?: Partial<ChatConclaveCallOptions> | Partial<ChatConclaveCallOptions>[], batchOptions?: RunnableBatchOptions & { returnExceptions?: false }): Promise<AIMessageChunk[]>;
+  override batch(inputs: BaseLanguageModelInput[], options?: Partial<ChatConclaveCallOptions> | Partial<ChatConclaveCallOptions>[], batchOptions?: RunnableBatchOptions & { returnExceptions: true }): Promise<(AIMessageChunk | Error)[]>;
+  override batch(inputs: BaseLanguageModelInput[], options?: Partial<ChatConclaveCallOptions> | Partial<ChatConclaveCallOptions>[], batchOptions?: RunnableBatchOptions): Promise<(AIMessageChunk | Error)[]>;
+  override async batch(
+    inputs: BaseLanguageModelInput[],
+    options?: Partial<ChatConclaveCallOptions> | Partial<ChatConclaveCallOptions>[],
+    batchOptions?: RunnableBatchOptions,
+  ): Promise<(AIMessageChunk | Error)[]> {
+    const transport = this.transport;
+    if (!(transport instanceof InProcessTransport) || inputs.length < 2) return super.batch(inputs, options, batchOptions);
+    const configs = this._getOptionsList(options ?? {}, inputs.length);
+    const wave = Math.max(1, configs[0]?.maxConcurrency ?? batchOptions?.maxConcurrency ?? inputs.length);
+    const outputs: (AIMessageChunk | Error)[] = [];
+    for (let start = 0; start < inputs.length; start += wave) {
+      const size = Math.min(wave, inputs.length - start);
+      const group = new BatchGroup(transport, size);
+      const results = await Promise.all(
+        Array.from({ length: size }, async (_, index) => {
+          const slot: BatchSlot = { group, index };
+          try {
+            return await this.invoke(inputs[start + index]!, { ...configs[start + index], [BATCH_SLOT]: slot } as Partial<ChatConclaveCallOptions>);
+          } catch (error) {
+            if (batchOptions?.returnExceptions) return error as Error;
+            throw error;
+          } finally {
+            // An invocation that never reached _generate must not hold the others back.
+            group.leave(index);
+          }
+        }),
+      );
+      outputs.push(...results);
+    }
+    return outputs;
+  }
+
+  override bindTools(_tools: BindToolsInput[], _kwargs?: Partial<ChatConclaveCallOptions>): never {
+    throw new ConclaveError(
+      "UNSUPPORTED_PARAMETER",
+      "ChatConclave cannot bind tools: conclave's experts do not call tools. Give a tool-calling model the " +
+        "ask_conclave tool (askConclaveTool from conclave/langchain) so it can consult the ensemble, or use " +
+        "withStructuredOutput for a JSON answer.",
+      { param: "tools" },
+    );
+  }
+
+  override withStructuredOutput<RunOutput extends Record<string, any> = Record<string, any>>(
+    outputSchema: InteropZodType<RunOutput> | SerializableSchema<RunOutput> | Record<string, any>,
+    config?: StructuredOutputMethodOptions<false>,
+  ): Runnable<BaseLanguageModelInput, RunOutput>;
+  override withStructuredOutput<RunOutput extends Record<string, any> = Record<string, any>>(
+    outputSchema: InteropZodType<RunOutput> | SerializableSchema<RunOutput> | Record<string, any>,
+    config?: StructuredOutputMethodOptions<true>,
+  ): Runnable<BaseLanguageModelInput, { raw: BaseMessage; parsed: RunOutput }>;
+  /**
+   * Whatever `method` asks for, the schema goes to the experts as `jsonSchema` (a grammar on local
+   * experts, response_format json_schema remotely) and the answer's text is parsed: validated when
+   * the schema is zod (or another standard schema), parsed as JSON otherwise. `includeRaw` gives
+   * { raw, parsed }, with parsed null when the text does not parse.
+   */
+  override withStructuredOutput<RunOutput extends Record<string, any> = Record<string, any>>(
+    outputSchema: InteropZodType<RunOutput> | SerializableSchema<RunOutput> | Record<string, any>,
+    config?: StructuredOutputMethodOptions<boolean>,
+  ): Runnable<BaseLanguageModelInput, RunOutput> | Runnable<BaseLanguageModelInput, { raw: BaseMessage; parsed: RunOutput }> {
+    const converted = isInteropZodSchema(outputSchema) || isSerializableSchema(outputSchema) ? toJsonSchema(outputSchema) : outputSchema;
+    // "$schema" names a draft; grammars and servers have no use for it.
+    const { $schema: _draft, ...jsonSchema } = converted as Record<string, unknown>;
+    const llm = this.withConfig({ jsonSchema });
+    const parser = createContentParser<RunOutput>(outputSchema);
+    const includeRaw = config?.includeRaw ?? false;
+    return assembleStructuredOutputPipeline(llm, parser, includeRaw, includeRaw ? "StructuredOutputRunnable" : "StructuredOutput");
+  }
+}
+
+function usageOf(reply: ConclaveReply): UsageMetadata {
+  const { promptTokens, completionTokens } = reply.usage;
+  return { input_tokens: promptTokens, output_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+}
+
+function metadataOf(reply: ConclaveReply): Record<string, unknown> {
+  return { conclave: reply.trace, model: reply.model, finish_reason: reply.finishReason };
+}
