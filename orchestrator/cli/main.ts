@@ -13,6 +13,7 @@ import { cancelBatch, describeBatch, downloadResults, getBatch, remoteFrom, subm
 import { formatTrace } from "./format.js";
 import { listModels, writeTestModelCommand } from "./models.js";
 import { serve, untilSignal } from "./serve.js";
+import { workerCommand } from "./worker.js";
 import { reserveStdoutForProtocol, runMcpStdio } from "../mcp/stdio.js";
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
@@ -56,6 +57,15 @@ export function buildProgram(): Command {
           stopped: untilSignal(),
         }),
       );
+    });
+
+  program
+    .command("worker")
+    .description("drain the batch queues on Redis (REDIS_URL) with this machine's models, one expert at a time")
+    .action(async () => {
+      await withOrchestrator(program.opts()["config"], async (orchestrator) => {
+        await workerCommand(orchestrator, { env: process.env, print: out, stopped: untilSignal() });
+      });
     });
 
   program

@@ -1,0 +1,49 @@
+/**
+ * `conclave worker`: drains the Redis (BullMQ) batch queues with this process's models until
+ * SIGINT/SIGTERM, then closes gracefully (running generations are handed back to the queue for
+ * other workers) and prints what it drained. Needs REDIS_URL; without it fails with CONFIG_INVALID.
+ */
+import type { Orchestrator } from "../orchestrator.js";
+import { ConclaveError } from "../errors.js";
+import { runWorker, type WorkerStats } from "../../queues/bullmq/worker.js";
+
+export interface WorkerCommandOptions {
+  env: Record<string, string | undefined>;
+  print: (text: string) => void;
+  /** Resolves with the signal's name when the worker should stop. */
+  stopped: Promise<string>;
+}
+
+/** The URL with any password masked, for printing. */
+function safeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "<unparsable REDIS_URL>";
+  }
+}
+
+export async function workerCommand(orchestrator: Orchestrator, options: WorkerCommandOptions): Promise<WorkerStats> {
+  const redisUrl = options.env["REDIS_URL"];
+  if (!redisUrl) {
+    throw new ConclaveError("CONFIG_INVALID", "conclave worker needs REDIS_URL (for example redis://localhost:6379) to reach the batch queues", {
+      param: "REDIS_URL",
+    });
+  }
+  const prefix = orchestrator.config.batches.queue.prefix;
+  const experts = [...orchestrator.statuses.values()].filter((s) => !s.unavailable).map((s) => s.id);
+  const handle = await runWorker(orchestrator, { redisUrl, onError: (error) => options.print(`warning: ${error.message}`) });
+  options.print(`conclave worker ${handle.id} on ${safeUrl(redisUrl)}: draining ${prefix}-expert-* and ${prefix}-aggregate with ${experts.join(", ")}`);
+  const signal = await options.stopped;
+  options.print(`${signal}: stopping (running generations go back to the queue)`);
+  await handle.close();
+  const stats = handle.stats();
+  const generated = Object.entries(stats.processed).filter(([key]) => key !== "aggregate");
+  options.print(
+    `drained ${generated.length ? generated.map(([id, n]) => `${id}×${n}`).join(", ") : "no generations"}; ` +
+      `aggregated ${stats.processed["aggregate"] ?? 0} instance(s); ${stats.switches} model switch(es)`,
+  );
+  return stats;
+}

@@ -1,0 +1,214 @@
+/**
+ * A conclave batch worker: consumes the BullMQ queues the executor fills, running generations on
+ * this process's orchestrator.
+ *
+ * One BullMQ Worker per expert queue (created when the queue first appears; concurrency = the
+ * expert's slots; paused unless drained), one always-running Worker on the aggregate queue, and per
+ * expert queue a processor-less "janitor" Worker whose stalled checker runs even while the queue is
+ * not drained here, so jobs of a dead worker (lock not renewed for lockDuration) return to waiting
+ * and are picked up. Every `pollMs` the loop reads backlogs and claims, asks `decideDrain` which
+ * queues to drain, resumes/pauses Workers and takes/refreshes/releases per-expert claims (SET NX PX).
+ * A parent that fails for good still records an error line (settleFailedParent).
+ *
+ * `close()` (or the `signal`) stops the loop, aborts running generations (their jobs go back to
+ * waiting), closes every Worker and connection and releases claims; it is idempotent.
+ */
+import { hostname, totalmem } from "node:os";
+import { randomUUID } from "node:crypto";
+import { Queue, Worker, type Job } from "bullmq";
+import { Redis } from "ioredis";
+import type { Orchestrator } from "../../orchestrator/orchestrator.js";
+import { decideDrain, type ExpertQueueView } from "./controller.js";
+import { createProcessor, settleFailedParent, type ProcessorContext } from "./processors.js";
+import { GENERATE } from "./jobs.js";
+import { aggregateQueue, expertQueue, expertRegistryKey, workerSwitchesKey } from "./names.js";
+import { Claims } from "./claims.js";
+
+export interface RunWorkerOptions {
+  redisUrl: string;
+  workerId?: string;
+  /** Overrides config.batches.queue.prefix (the executor's prefix must match). */
+  prefix?: string;
+  signal?: AbortSignal;
+  /** How often the drain decision is taken (ms). */
+  pollMs?: number;
+  /** Join an expert another worker drains when its backlog exceeds this many times its slots. */
+  joinFactor?: number;
+  /** At most this many experts drained at once (besides the memory budget). */
+  maxExperts?: number;
+  /** Parents aggregated at once on the aggregate queue. */
+  aggregateConcurrency?: number;
+  /** Problems that do not stop the worker (lost connections, failed ticks). */
+  onError?: (error: Error) => void;
+}
+
+export interface WorkerStats {
+  /** Model switches: times this worker began draining an expert whose model it did not have loaded. */
+  switches: number;
+  /** Times this worker began draining an expert queue (resident or not). */
+  starts: number;
+  /** Expert queues drained now. */
+  active: string[];
+  /** Jobs handled, per expert id for generations and under "aggregate" for parents. */
+  processed: Record<string, number>;
+}
+
+export interface WorkerHandle {
+  readonly id: string;
+  stats(): WorkerStats;
+  close(): Promise<void>;
+}
+
+interface Lane {
+  expertId: string;
+  queue: Queue;
+  worker: Worker;
+  janitor: Worker;
+  draining: boolean;
+  /** Pause/resume run one after another per lane. */
+  op: Promise<void>;
+}
+
+export async function runWorker(orchestrator: Orchestrator, options: RunWorkerOptions): Promise<WorkerHandle> {
+  const settings = orchestrator.config.batches.queue;
+  const prefix = options.prefix ?? settings.prefix;
+  const id = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const pollMs = options.pollMs ?? 250;
+  const onError = options.onError ?? (() => undefined);
+  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  const closing = new AbortController();
+  const processed: Record<string, number> = {};
+  const onProcessed = (job: Job) => {
+    const key = job.name === GENERATE ? String((job.data as { expertId?: unknown }).expertId) : "aggregate";
+    processed[key] = (processed[key] ?? 0) + 1;
+  };
+  const context: ProcessorContext = { orchestrator, redis, prefix, closing: closing.signal, onProcessed };
+  const processor = createProcessor(context);
+  const common = {
+    connection: redis,
+    prefix,
+    autorun: false,
+    lockDuration: settings.lockDurationMs,
+    stalledInterval: settings.stalledIntervalMs,
+    maxStalledCount: settings.attempts,
+  };
+  const watch = (worker: Worker) =>
+    worker
+      .on("error", (error) => onError(error))
+      .on("failed", (job, error) => void (job ? settleFailedParent(context, job, error).catch(onError) : undefined));
+
+  const aggregator = watch(new Worker(aggregateQueue(prefix), processor, { ...common, concurrency: options.aggregateConcurrency ?? 4 }));
+  void aggregator.run().catch(onError);
+
+  const lanes = new Map<string, Lane>();
+  const laneFor = (expertId: string): Lane => {
+    let lane = lanes.get(expertId);
+    if (lane) return lane;
+    const name = expertQueue(prefix, expertId);
+    const slots = orchestrator.statuses.get(expertId)?.slots ?? 1;
+    const janitor = watch(new Worker(name, undefined, common));
+    void janitor.startStalledCheckTimer().catch(onError);
+    lane = {
+      expertId,
+      queue: new Queue(name, { connection: redis, prefix }),
+      worker: watch(new Worker(name, processor, { ...common, concurrency: slots })),
+      janitor,
+      draining: false,
+      op: Promise.resolve(),
+    };
+    lanes.set(expertId, lane);
+    return lane;
+  };
+  const chain = (lane: Lane, step: () => Promise<unknown>) => {
+    lane.op = lane.op.then(step).then(() => undefined, onError);
+  };
+  const claims = new Claims(redis, prefix, id, Math.max(settings.lockDurationMs, 8 * pollMs));
+
+  const budgetSetting = orchestrator.config.memory.budget;
+  const budget = budgetSetting === "auto" ? Math.floor(totalmem() * 0.7) : budgetSetting;
+  let switches = 0;
+  let starts = 0;
+
+  async function tick(): Promise<void> {
+    for (const expertId of await redis.smembers(expertRegistryKey(prefix))) laneFor(expertId);
+    const all = [...lanes.values()];
+    if (all.length === 0) return;
+    const [counts, claimed] = await Promise.all([
+      Promise.all(all.map((lane) => lane.queue.getJobCounts("waiting", "prioritized", "delayed"))),
+      claims.heldByOthers(all.map((lane) => lane.expertId)),
+    ]);
+    if (closing.signal.aborted) return;
+    const residency = orchestrator.stats().experts;
+    const views: ExpertQueueView[] = all.map((lane, i) => {
+      const count = counts[i] ?? {};
+      return {
+        id: lane.expertId,
+        slots: orchestrator.statuses.get(lane.expertId)?.slots ?? 1,
+        backlog: (count["waiting"] ?? 0) + (count["prioritized"] ?? 0) + (count["delayed"] ?? 0),
+        busy: (residency[lane.expertId]?.inFlight ?? 0) + (residency[lane.expertId]?.backlog ?? 0),
+        resident: residency[lane.expertId]?.resident ?? false,
+        draining: lane.draining,
+        claimedByOther: claimed[i] ?? false,
+        memory: orchestrator.statuses.get(lane.expertId)?.memory?.ramBytes ?? 0,
+      };
+    });
+    const decision = decideDrain({ experts: views, budget, joinFactor: options.joinFactor ?? 4, maxDraining: options.maxExperts ?? Infinity });
+    for (const expertId of decision.stop) {
+      const lane = lanes.get(expertId)!;
+      lane.draining = false;
+      chain(lane, async () => {
+        await lane.worker.pause();
+        if (!lane.draining) await claims.release(expertId);
+      });
+    }
+    await Promise.all(decision.keep.map((expertId) => claims.hold(expertId)));
+    const start = views.find((view) => view.id === decision.start);
+    // Two workers may choose the same free expert at once: only the one that takes its claim starts.
+    if (start && (start.claimedByOther || (await claims.take(start.id)))) {
+      const lane = lanes.get(start.id)!;
+      lane.draining = true;
+      starts += 1;
+      if (!start.resident) {
+        switches += 1;
+        await redis.hset(workerSwitchesKey(prefix), id, switches);
+      }
+      chain(lane, () => lane.worker.resume());
+    }
+  }
+
+  let wake: () => void = () => undefined;
+  const loop = (async () => {
+    while (!closing.signal.aborted) {
+      await tick().catch(onError);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  })();
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closed ??= (async () => {
+      closing.abort(new Error("worker closing"));
+      wake();
+      await loop;
+      const all = [...lanes.values()];
+      await Promise.all(all.map((lane) => lane.op));
+      await Promise.all([aggregator.close(), ...all.flatMap((lane) => [lane.worker.close(), lane.janitor.close(), lane.queue.close()])]);
+      await Promise.all(all.map((lane) => claims.release(lane.expertId).catch(() => undefined)));
+      for (const lane of all) lane.draining = false;
+      await redis.quit().catch(() => undefined);
+    })());
+  options.signal?.addEventListener("abort", () => void close(), { once: true });
+  if (options.signal?.aborted) void close();
+
+  return {
+    id,
+    stats: () => ({ switches, starts, active: [...lanes.values()].filter((lane) => lane.draining).map((lane) => lane.expertId), processed: { ...processed } }),
+    close,
+  };
+}
