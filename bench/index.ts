@@ -3,10 +3,12 @@
  * side by side from the same run.
  */
 import { benchBatchGrouping } from "./batch-grouping.js";
+import { benchBatchQueues } from "./batch-queues.js";
 import { benchHttpOverhead } from "./http-overhead.js";
 
 const benches: Record<string, () => Promise<void>> = {
   "batch-grouping": benchBatchGrouping,
+  "batch-queues": benchBatchQueues,
   "http-overhead": benchHttpOverhead,
 };
 

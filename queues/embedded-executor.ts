@@ -4,6 +4,7 @@
  * result is appended to `<dir>/<batch>.results.jsonl` as it finishes; reading keeps the first line
  * per custom_id, so a restarted batch that re-runs unfinished work never doubles a line.
  */
+import { setMaxListeners } from "node:events";
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Orchestrator } from "../orchestrator/orchestrator.js";
@@ -38,6 +39,8 @@ export class EmbeddedExecutor implements BatchExecutor {
     const done = new Set((await this.results(batchId)).map((r) => r.customId));
     const todo = items.filter((item) => !done.has(item.customId));
     const state = { controller: new AbortController(), pending: todo.length };
+    // Every instance of the batch listens to this one signal: many listeners are expected.
+    setMaxListeners(0, state.controller.signal);
     this.running.set(batchId, state);
     for (const item of todo) {
       void this.orchestrator

@@ -15,6 +15,7 @@
  */
 import { hostname, totalmem } from "node:os";
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { Queue, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import type { Orchestrator } from "../../orchestrator/orchestrator.js";
@@ -77,6 +78,8 @@ export async function runWorker(orchestrator: Orchestrator, options: RunWorkerOp
   const onError = options.onError ?? (() => undefined);
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   const closing = new AbortController();
+  // Every running generation listens to it: many at once is expected, not a leak.
+  setMaxListeners(0, closing.signal);
   const processed: Record<string, number> = {};
   const onProcessed = (job: Job) => {
     const key = job.name === GENERATE ? String((job.data as { expertId?: unknown }).expertId) : "aggregate";
