@@ -50,7 +50,8 @@ export class EmbeddedExecutor implements BatchExecutor {
           (error: unknown) => {
             const failure = toConclaveError(error);
             // A cancelled instance is neither completed nor failed: it is simply not in the output.
-            if (failure.code === "ABORTED" && state.controller.signal.aborted) return;
+            // Nor is one cut off by shutdown: it runs again when the batch resumes.
+            if ((failure.code === "ABORTED" && state.controller.signal.aborted) || failure.code === "CLOSED") return;
             return this.record(batchId, { customId: item.customId, ok: false, line: errorLine(item.customId, failure) });
           },
         )
