@@ -44,7 +44,7 @@ export function batchKeys(prefix: string, batchId: string): BatchKeys {
   };
 }
 
-/** Expert ids that have ever had a queue, so workers also drain experts they do not know. */
+/** Expert ids that have ever had a queue: workers find the queues of the experts they serve here, and metrics the backlog. */
 export const expertRegistryKey = (prefix: string): string => `${prefix}:experts`;
 /** Holds the id of the worker draining an expert's queue (SET NX PX, refreshed while draining). */
 export const claimKey = (prefix: string, expertId: string): string => `${prefix}:claim:${enc(expertId)}`;

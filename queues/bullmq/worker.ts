@@ -133,7 +133,13 @@ export async function runWorker(orchestrator: Orchestrator, options: RunWorkerOp
   let starts = 0;
 
   async function tick(): Promise<void> {
-    for (const expertId of await redis.smembers(expertRegistryKey(prefix))) laneFor(expertId);
+    // Only experts this process can serve: a worker without a model must leave its queue to the
+    // workers that have it, not fail its jobs (work for an expert no worker has waits, visibly,
+    // in conclave_queue_backlog).
+    for (const expertId of await redis.smembers(expertRegistryKey(prefix))) {
+      const status = orchestrator.statuses.get(expertId);
+      if (status && !status.unavailable) laneFor(expertId);
+    }
     const all = [...lanes.values()];
     if (all.length === 0) return;
     const [counts, claimed] = await Promise.all([

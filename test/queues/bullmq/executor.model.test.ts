@@ -80,38 +80,56 @@ describe("BullmqExecutor with one worker", () => {
     }
   });
 
-  it("fails a line whose only recruit is an unknown expert without retrying, and only that line", async () => {
+  it("fails a line whose work is invalid without retrying, and only that line", async () => {
     const prefix = uniquePrefix("invalid");
-    const good = await routedItems(orchestrator, [instance(0), instance(1)]);
-    const ghost = (customId: string, recruits: string[], base: RoutedItem): RoutedItem => ({
-      ...base,
-      customId,
-      routed: {
-        ...base.routed,
-        recruitment: { strategy: "direct", recruits: recruits.map((expertId) => ({ expertId, weight: 1 / recruits.length, reason: "test" })) },
-      },
+    // A JSON schema node-llama-cpp cannot turn into a grammar: INVALID_REQUEST, not worth retrying.
+    const bad = instance(2, { temperature: 0, jsonSchema: { enum: "x" } });
+    const items = await routedItems(orchestrator, [instance(0), instance(1)]);
+    const [invalid] = await routedItems(orchestrator, [bad]);
+    items.push({
+      ...invalid!,
+      customId: "bad",
+      routed: { ...invalid!.routed, recruitment: { strategy: "direct", recruits: [{ expertId: "demo-math", weight: 1, reason: "test" }] } },
     });
-    const items = [...good, ghost("lost", ["ghost"], good[0]!), ghost("partly", ["ghost", "demo-math"], good[1]!)];
     const executor = executorFor(orchestrator, redis.url, prefix, { attempts: 3, backoffMs: 200 });
     await executor.enqueue("b2", items, "conclave");
     const worker = await runWorker(orchestrator, { redisUrl: redis.url, prefix, pollMs: 100 });
     try {
       await waitFor(() => executor.idle("b2"), 30_000, "batch b2 to finish");
       const byId = new Map((await executor.results("b2")).map((r) => [r.customId, r]));
-      expect([...byId.keys()].sort()).toEqual(["lost", "partly", "q0", "q1"]);
-      expect(byId.get("lost")?.ok).toBe(false);
-      expect(parse(byId.get("lost")!.line).error?.code).toBe("model_not_found");
-      // One expert of two failed: the instance still answers, with the failure in its trace.
-      expect(byId.get("partly")?.ok).toBe(true);
-      expect(byId.get("partly")!.line).toContain("MODEL_NOT_FOUND");
+      expect([...byId.keys()].sort()).toEqual(["bad", "q0", "q1"]);
+      expect(byId.get("bad")?.ok).toBe(false);
+      expect(parse(byId.get("bad")!.line).error?.code).toBe("invalid_request");
       expect(byId.get("q0")?.ok && byId.get("q1")?.ok).toBe(true);
-      expect(await executor.counts("b2")).toEqual({ completed: 3, failed: 1 });
+      expect(await executor.counts("b2")).toEqual({ completed: 2, failed: 1 });
 
-      const queue = new Queue(expertQueue(prefix, "ghost"), { connection: { url: redis.url }, prefix });
-      const failed = await queue.getJob(childJobId("b2", "lost", "ghost"));
-      expect(failed?.failedReason).toMatch(/^MODEL_NOT_FOUND: /);
+      const queue = new Queue(expertQueue(prefix, "demo-math"), { connection: { url: redis.url }, prefix });
+      const failed = await queue.getJob(childJobId("b2", "bad", "demo-math"));
+      expect(failed?.failedReason).toMatch(/^INVALID_REQUEST: /);
       expect(failed?.attemptsMade).toBe(1);
       await queue.close();
+    } finally {
+      await worker.close();
+      await executor.close();
+    }
+  });
+
+  it("leaves work for an expert it does not have to the workers that have it", async () => {
+    const prefix = uniquePrefix("ghost");
+    const [base] = await routedItems(orchestrator, [instance(0)]);
+    const ghost: RoutedItem = {
+      ...base!,
+      customId: "ghostly",
+      routed: { ...base!.routed, recruitment: { strategy: "direct", recruits: [{ expertId: "ghost", weight: 1, reason: "test" }] } },
+    };
+    const executor = executorFor(orchestrator, redis.url, prefix);
+    await executor.enqueue("b5", [ghost], "conclave");
+    const worker = await runWorker(orchestrator, { redisUrl: redis.url, prefix, pollMs: 50 });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(await executor.results("b5")).toEqual([]);
+      expect(await executor.idle("b5")).toBe(false);
+      expect((await executor.queueBacklog())["ghost"]).toBe(1);
     } finally {
       await worker.close();
       await executor.close();
