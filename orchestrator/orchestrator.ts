@@ -163,10 +163,6 @@ export class Orchestrator {
     return this.config.aggregation.method === "synthesize" && this.parts.aggregator !== undefined;
   }
 
-  /** Work items waiting for an expert, across all experts (admission control reads it). */
-  backlog(): number {
-    return Object.values(this.scheduler.stats().experts).reduce((sum, expert) => sum + expert.backlog, 0);
-  }
 
   /**
    * Answers many instances. The whole batch is routed first and then queued at once, so the scheduler

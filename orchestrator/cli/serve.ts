@@ -22,12 +22,19 @@ export async function serve(orchestrator: Orchestrator, options: ServeOptions): 
   const apiKeys = resolveApiKeys(settings.apiKeys, settings.apiKeysEnv, options.env);
   const executor = await createExecutor(orchestrator, options.env);
   const batches = new BatchService(orchestrator, executor);
-  await batches.start();
-  const server = await buildServer(orchestrator, { apiKeys, logger: false, batches });
-  const envPort = options.env["PORT"] ? Number(options.env["PORT"]) : undefined;
-  const port = options.port ?? envPort ?? settings.port;
-  const host = options.host ?? settings.host;
-  const address = await server.app.listen({ port, host });
+  let server: Awaited<ReturnType<typeof buildServer>> | undefined;
+  let address: string;
+  try {
+    await batches.start();
+    server = await buildServer(orchestrator, { apiKeys, logger: false, batches });
+    const envPort = options.env["PORT"] ? Number(options.env["PORT"]) : undefined;
+    address = await server.app.listen({ port: options.port ?? envPort ?? settings.port, host: options.host ?? settings.host });
+  } catch (error) {
+    // A failed start (port in use, Redis down) must not leave sockets open that keep the process alive.
+    await server?.close().catch(() => undefined);
+    await batches.close().catch(() => undefined);
+    throw error;
+  }
   const experts = [...orchestrator.statuses.values()].filter((s) => !s.unavailable).map((s) => s.id);
   options.print(`conclave listening on ${address}: model "${settings.ensemble}" routes across ${experts.join(", ")}`);
   options.print(`  POST ${address}/v1/chat/completions · GET /v1/models · POST /v1/route · /v1/files · /v1/batches · /metrics · /docs${apiKeys.length ? " (API keys required)" : ""}`);

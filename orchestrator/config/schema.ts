@@ -158,7 +158,7 @@ const serverSchema = z.strictObject({
   /** Requests per minute per key (or per client address without keys); 0 = no limit. */
   rateLimitPerMinute: z.number().int().min(0).default(0),
   bodyLimit: byteSize.default(1_048_576),
-  /** Work items waiting across all experts beyond which new requests get 429 with Retry-After. */
+  /** Online requests being served or waiting beyond which new ones get 429 with Retry-After (batch work is not counted). */
   maxBacklog: z.number().int().min(1).default(256),
   retryAfterSeconds: z.number().int().min(1).default(2),
   /** On shutdown, in-flight requests get this long to finish before they are cancelled. */

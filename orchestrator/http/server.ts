@@ -44,6 +44,7 @@ function asConclaveError(thrown: unknown): ConclaveError {
   const error = thrown instanceof Error ? thrown : new Error(String(thrown));
   if (isConclaveError(error)) return error;
   const fastifyError = error as FastifyError;
+  if (fastifyError.code === "FST_REQ_FILE_TOO_LARGE") return new ConclaveError("BODY_TOO_LARGE", "file is larger than batches.maxFileBytes");
   if (fastifyError.code === "FST_ERR_CTP_BODY_TOO_LARGE") return new ConclaveError("BODY_TOO_LARGE", "request body is too large (server.bodyLimit)");
   if (fastifyError.statusCode === 429) return new ConclaveError("RATE_LIMITED", error.message);
   if (fastifyError.statusCode !== undefined && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
@@ -68,11 +69,11 @@ export async function buildServer(orchestrator: Orchestrator, options: ServerOpt
     metrics,
     admit() {
       if (closing) throw new ConclaveError("CLOSED", "the server is shutting down");
-      const backlog = orchestrator.backlog();
-      if (backlog >= settings.maxBacklog) {
+      // Online requests only: a large batch queued on the same experts must not turn chat away.
+      if (inFlight.size >= settings.maxBacklog) {
         throw new ConclaveError(
           "OVER_CAPACITY",
-          `over capacity: ${backlog} work items are waiting (server.maxBacklog ${settings.maxBacklog}); retry in ${settings.retryAfterSeconds} s`,
+          `over capacity: ${inFlight.size} requests are being served or waiting (server.maxBacklog ${settings.maxBacklog}); retry in ${settings.retryAfterSeconds} s`,
         );
       }
     },
@@ -98,7 +99,8 @@ export async function buildServer(orchestrator: Orchestrator, options: ServerOpt
     await app.register(rateLimit, {
       max: settings.rateLimitPerMinute,
       timeWindow: 60_000,
-      keyGenerator: (request) => ApiKeys.bearer(request.headers.authorization) ?? request.ip,
+      // A key identifies a client only when keys are checked; otherwise any token would reset the count.
+      keyGenerator: (request) => (keys.enabled ? (ApiKeys.bearer(request.headers.authorization) ?? request.ip) : request.ip),
       allowList: (request) => OPEN_PATHS.test(request.url),
       errorResponseBuilder: (_request, limit) =>
         new ConclaveError("RATE_LIMITED", `rate limit of ${limit.max} requests per minute reached; retry in ${limit.after}`),

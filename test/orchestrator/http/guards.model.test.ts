@@ -52,21 +52,41 @@ describe("API keys and rate limits", () => {
     expect(Number(limited.headers["retry-after"])).toBeGreaterThan(0);
     expect((await models("b")).statusCode).toBe(200); // another key has its own budget
   });
+
+  it("limits by client address when no keys are configured, whatever token is sent", async () => {
+    const t = await server({ rateLimitPerMinute: 2 });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await t.server.app.inject({ url: "/v1/models", headers: { authorization: `Bearer random-${i}` } })).statusCode);
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+
+  it("refuses a batch file over batches.maxFileBytes with 413", async () => {
+    const t = await server({}, [], { batches: { maxFileBytes: 1000 } });
+    const boundary = "----conclave";
+    const body = [`--${boundary}`, 'Content-Disposition: form-data; name="purpose"', "", "batch", `--${boundary}`, 'Content-Disposition: form-data; name="file"; filename="big.jsonl"', "Content-Type: application/jsonl", "", "x".repeat(5000), `--${boundary}--`, ""].join("\r\n");
+    const response = await t.server.app.inject({ method: "POST", url: "/v1/files", payload: body, headers: { "content-type": `multipart/form-data; boundary=${boundary}` } });
+    expect(response.statusCode).toBe(413);
+    expect(response.json().error.code).toBe("body_too_large");
+  });
 });
 
 describe("capacity and cancellation", () => {
-  it("answers 429 with Retry-After once the backlog is full, instead of queueing without bound", async () => {
+  it("answers 429 with Retry-After once the pending online requests reach the bound, not counting batch work", async () => {
     const t = await server({ maxBacklog: 2, retryAfterSeconds: 3 });
     await t.orchestrator.scheduler.submit("demo-math", { messages: [{ role: "user", content: "warm up" }], params: { maxTokens: 1 } });
-    const long = (i: number) => t.server.app.inject({ method: "POST", url: "/v1/chat/completions", payload: ask(`q${i}`, { model: "demo-math", max_tokens: 200 }) });
-    // demo-math has 4 sequences: 6 requests leave 2 waiting.
-    const running = Array.from({ length: 6 }, (_, i) => long(i));
-    await until(() => t.orchestrator.backlog() >= 2);
+    // Batch-like work straight on the scheduler fills the backlog but is not online traffic.
+    const batchWork = Array.from({ length: 8 }, (_, i) => t.orchestrator.scheduler.submit("demo-math", { messages: [{ role: "user", content: `b${i}` }], params: { maxTokens: 100 } }));
+    const quick = await t.server.app.inject({ method: "POST", url: "/v1/chat/completions", payload: ask("hi", { model: "demo-code", max_tokens: 1 }) });
+    expect(quick.statusCode).toBe(200);
+    const long = (i: number) => t.server.app.inject({ method: "POST", url: "/v1/chat/completions", payload: ask(`q${i}`, { model: "demo-code", max_tokens: 300 }) });
+    const running = [long(0), long(1)];
+    await until(() => t.orchestrator.stats().experts["demo-code"]!.inFlight === 2);
     const refused = await long(99);
     expect(refused.statusCode).toBe(429);
     expect(refused.json().error.code).toBe("over_capacity");
     expect(refused.headers["retry-after"]).toBe("3");
     expect((await Promise.all(running)).every((r) => r.statusCode === 200)).toBe(true);
+    await Promise.all(batchWork);
   });
 
   it("frees the sequence at once when a streaming client disconnects", async () => {
