@@ -86,9 +86,10 @@ export class BatchRecords {
 
   async all(): Promise<BatchObject[]> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
-    const batches = await Promise.all(
-      names.filter((name) => BATCH_ID.test(name.replace(/\.json$/, "")) && name.endsWith(".json")).map((name) => this.get(name.replace(/\.json$/, ""))),
-    );
+    const ids = names.filter((name) => name.endsWith(".json") && BATCH_ID.test(name.slice(0, -5))).map((name) => name.slice(0, -5));
+    // A few files at a time: thousands of batches must not exhaust file descriptors.
+    const batches: BatchObject[] = [];
+    for (let i = 0; i < ids.length; i += 32) batches.push(...(await Promise.all(ids.slice(i, i + 32).map((id) => this.get(id)))));
     return batches.sort((a, b) => b.created_at - a.created_at || b.id.localeCompare(a.id));
   }
 

@@ -27,7 +27,8 @@ interface ActiveBatch {
   invalid: BatchResultLine[];
   /** custom_ids in input order (invalid lines included), for ordered output. */
   order: string[];
-  expiring: boolean;
+  /** Set when the batch is bound to end cancelled or expired; saved so a restart keeps the intent. */
+  final: "cancelled" | "expired" | undefined;
 }
 
 export interface BatchServiceEvents {
@@ -39,7 +40,8 @@ export class BatchService {
   readonly files: FileStore;
   readonly records: BatchRecords;
   private readonly active = new Map<string, ActiveBatch>();
-  private readonly busy = new Set<string>();
+  /** One read-change-write at a time per batch: cancel, the progress loop and preparation never interleave. */
+  private readonly locks = new Map<string, Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -51,6 +53,16 @@ export class BatchService {
     const root = orchestrator.config.batches.dir;
     this.files = new FileStore(root);
     this.records = new BatchRecords(root);
+  }
+
+  private locked<T>(id: string, step: () => Promise<T>): Promise<T> {
+    const run = (this.locks.get(id) ?? Promise.resolve()).then(step, step);
+    const settled = run.catch(() => undefined);
+    this.locks.set(id, settled);
+    void settled.then(() => {
+      if (this.locks.get(id) === settled) this.locks.delete(id);
+    });
+    return run;
   }
 
   private get model(): string {
@@ -100,11 +112,15 @@ export class BatchService {
   }
 
   async cancel(id: string): Promise<BatchObject> {
-    const batch = await this.records.get(id);
-    if (batch.status === "cancelling" || batch.status === "cancelled") return batch;
-    if (TERMINAL.has(batch.status)) throw invalid(`batch ${id} is ${batch.status} and cannot be cancelled`, "batch_id");
-    await this.executor.cancel(id);
-    return this.update(batch, { status: "cancelling", cancelling_at: now() });
+    return this.locked(id, async () => {
+      const batch = await this.records.get(id);
+      if (batch.status === "cancelling" || batch.status === "cancelled") return batch;
+      if (TERMINAL.has(batch.status) || batch.status === "finalizing") {
+        throw invalid(`batch ${id} is ${batch.status} and cannot be cancelled`, "batch_id");
+      }
+      await this.executor.cancel(id);
+      return this.update(batch, { status: "cancelling", cancelling_at: now() });
+    });
   }
 
   /** Parses and routes the input file, records bad lines, and queues the rest. */
@@ -150,24 +166,33 @@ export class BatchService {
         });
         return;
       }
-      await writeAtomic(this.stateFile(batch.id), JSON.stringify({ total, order, invalid: invalidLines }));
-      this.active.set(batch.id, { total, invalid: invalidLines, order, expiring: false });
-      // Cancelled while validating: nothing is queued, and the next tick finalises it as cancelled.
-      const current = await this.records.get(batch.id);
-      if (current.status === "cancelling") return;
-      await this.update(current, {
-        status: "in_progress",
-        in_progress_at: batch.in_progress_at ?? now(),
-        request_counts: { total, completed: 0, failed: invalidLines.length },
+      const state: ActiveBatch = { total, invalid: invalidLines, order, final: undefined };
+      await this.saveState(batch.id, state);
+      const started = await this.locked(batch.id, async () => {
+        // Cancelled while validating: nothing is queued, and the progress loop finalises it as cancelled.
+        const current = await this.records.get(batch.id);
+        this.active.set(batch.id, state);
+        if (current.status === "cancelling") return false;
+        await this.update(current, {
+          status: "in_progress",
+          in_progress_at: current.in_progress_at ?? now(),
+          request_counts: { total, completed: 0, failed: invalidLines.length },
+        });
+        return true;
       });
-      await this.executor.enqueue(batch.id, items, this.model);
+      if (started) await this.executor.enqueue(batch.id, items, this.model);
     } catch (error) {
       const failure = toConclaveError(error, "INTERNAL_ERROR");
-      await this.update(batch, {
-        status: "failed",
-        failed_at: now(),
-        errors: { object: "list", data: [{ code: failure.code.toLowerCase(), message: failure.message, param: failure.param ?? null, line: null }] },
-      }).catch(() => undefined);
+      // Whatever was queued before the failure must not run on unseen: stop it, stop tracking it.
+      this.active.delete(batch.id);
+      await this.executor.cancel(batch.id).catch(() => undefined);
+      await this.locked(batch.id, async () =>
+        this.update(await this.records.get(batch.id), {
+          status: "failed",
+          failed_at: now(),
+          errors: { object: "list", data: [{ code: failure.code.toLowerCase(), message: failure.message, param: failure.param ?? null, line: null }] },
+        }),
+      ).catch(() => undefined);
     }
   }
 
@@ -176,21 +201,18 @@ export class BatchService {
   }
 
   private async loadState(id: string): Promise<ActiveBatch> {
-    const state = JSON.parse(await readFile(this.stateFile(id), "utf8")) as Omit<ActiveBatch, "expiring">;
-    return { ...state, expiring: false };
+    return JSON.parse(await readFile(this.stateFile(id), "utf8")) as ActiveBatch;
+  }
+
+  private saveState(id: string, state: ActiveBatch): Promise<void> {
+    return writeAtomic(this.stateFile(id), JSON.stringify(state));
   }
 
   private async tick(): Promise<void> {
     for (const [id, state] of this.active) {
-      if (this.busy.has(id) || this.closed) continue;
-      this.busy.add(id);
-      try {
-        await this.advance(id, state);
-      } catch {
-        // A transient failure (disk, Redis) is retried on the next tick.
-      } finally {
-        this.busy.delete(id);
-      }
+      if (this.closed || this.locks.has(id)) continue;
+      // A transient failure (disk, Redis) is retried on the next tick.
+      await this.locked(id, () => this.advance(id, state)).catch(() => undefined);
     }
   }
 
@@ -199,15 +221,21 @@ export class BatchService {
     const counts = await this.executor.counts(id);
     const request_counts = { total: state.total, completed: counts.completed, failed: counts.failed + state.invalid.length };
     const done = request_counts.completed + request_counts.failed >= state.total;
+    if (!this.active.has(id) || TERMINAL.has(batch.status)) return;
     if (batch.status === "in_progress" && !done && now() >= batch.expires_at) {
-      state.expiring = true;
+      state.final = "expired";
+      await this.saveState(id, state);
       await this.executor.cancel(id);
       await this.update(batch, { status: "cancelling", cancelling_at: now(), request_counts });
       return;
     }
     if (batch.status === "in_progress" && done) return this.finalize(batch, state, "completed");
-    if (batch.status === "cancelling" && (await this.executor.idle(id))) return this.finalize(batch, state, state.expiring ? "expired" : "cancelled");
-    if (batch.status === "finalizing") return this.finalize(batch, state, "completed");
+    if (batch.status === "cancelling" && (await this.executor.idle(id))) {
+      state.final ??= "cancelled";
+      await this.saveState(id, state);
+      return this.finalize(batch, state, state.final);
+    }
+    if (batch.status === "finalizing") return this.finalize(batch, state, state.final ?? "completed");
     if (JSON.stringify(request_counts) !== JSON.stringify(batch.request_counts)) await this.update(batch, { request_counts });
   }
 

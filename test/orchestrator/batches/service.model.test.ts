@@ -55,6 +55,23 @@ describe("batch lifecycle", () => {
     await s.close();
   });
 
+  it("cancels a batch still validating: it ends cancelled and nothing runs", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "conclave-svc-"));
+    dirs.push(dir);
+    const s = await service(dir);
+    const file = await s.batches.files.create("many.jsonl", "batch", lines(400, 50));
+    const created = await create(s.batches, file.id);
+    const cancelling = await s.batches.cancel(created.id);
+    expect(cancelling.status).toBe("cancelling");
+    const cancelled = await until(s.batches, created.id, ["cancelled", "completed"]);
+    expect(cancelled.status).toBe("cancelled");
+    expect(cancelled.output_file_id).toBeNull();
+    expect(s.orchestrator.stats().experts["demo-code"]!.served).toBe(0);
+    // A finished batch cannot be cancelled; cancelling twice is harmless.
+    expect((await s.batches.cancel(created.id)).status).toBe("cancelled");
+    await s.close();
+  });
+
   it("expires a batch that outlives its window, keeping what finished", async () => {
     const dir = await mkdtemp(join(tmpdir(), "conclave-svc-"));
     dirs.push(dir);
