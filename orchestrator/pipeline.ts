@@ -173,6 +173,13 @@ export async function aggregate(
   let text: string;
   let finishReason = answers.length === 1 ? answers[0]!.result.finishReason : ("stop" as const);
   if (plan.method === "synthesize") {
+    let streamed = false;
+    const onSynthesisText = options.onText
+      ? (piece: string) => {
+          streamed = true;
+          options.onText!(piece);
+        }
+      : undefined;
     try {
       const synthesis = await parts.scheduler.submit(plan.aggregator, {
         messages: buildSynthesisMessages(routingText(instance.messages), answers, 600),
@@ -183,14 +190,15 @@ export async function aggregate(
           ...pick(generationParams(parts, instance), "temperature", "topP", "jsonSchema"),
         },
         ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.onText ? { onText: options.onText } : {}),
+        ...(onSynthesisText ? { onText: onSynthesisText } : {}),
       });
       text = synthesis.text;
       finishReason = synthesis.finishReason;
       usage = addUsage(usage, synthesis.usage);
     } catch (error) {
       const failure = toConclaveError(error);
-      if (failure.code === "ABORTED") throw failure;
+      // Text already streamed cannot be taken back: a vote appended to it would be two answers in one.
+      if (failure.code === "ABORTED" || streamed) throw failure;
       warnings.push(`aggregator ${plan.aggregator} failed (${failure.message}); fell back to a vote`);
       failures.push({ expertId: plan.aggregator, code: failure.code, message: failure.message });
       plan = planAggregation(answers, { method: "vote", skipWhenAgree: false, voteKind: parts.aggregation.voteKind, aggregator: undefined });

@@ -27,7 +27,12 @@ export class EmbeddedExecutor implements BatchExecutor {
     return join(this.dir, `${batchId}.results.jsonl`);
   }
 
+  /** Outcome per custom_id, kept in memory so progress never re-reads the results file. */
+  private readonly tallies = new Map<string, Map<string, boolean>>();
+
   private record(batchId: string, result: BatchResultLine): Promise<void> {
+    const tally = this.tallies.get(batchId);
+    if (tally && !tally.has(result.customId)) tally.set(result.customId, result.ok);
     const previous = this.writes.get(batchId) ?? Promise.resolve();
     const next = previous.then(() => appendFile(this.file(batchId), `${JSON.stringify(result)}\n`));
     this.writes.set(batchId, next.catch(() => undefined));
@@ -36,7 +41,9 @@ export class EmbeddedExecutor implements BatchExecutor {
 
   async enqueue(batchId: string, items: readonly RoutedItem[], model: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    const done = new Set((await this.results(batchId)).map((r) => r.customId));
+    const recorded = await this.results(batchId);
+    this.tallies.set(batchId, new Map(recorded.map((r) => [r.customId, r.ok])));
+    const done = new Set(recorded.map((r) => r.customId));
     const todo = items.filter((item) => !done.has(item.customId));
     const state = { controller: new AbortController(), pending: todo.length };
     // Every instance of the batch listens to this one signal: many listeners are expected.
@@ -79,6 +86,11 @@ export class EmbeddedExecutor implements BatchExecutor {
   }
 
   async counts(batchId: string): Promise<BatchProgressCounts> {
+    const tally = this.tallies.get(batchId);
+    if (tally) {
+      const completed = [...tally.values()].filter(Boolean).length;
+      return { completed, failed: tally.size - completed };
+    }
     const results = await this.results(batchId);
     const completed = results.filter((r) => r.ok).length;
     return { completed, failed: results.length - completed };

@@ -31,6 +31,8 @@ export interface BatchKeys {
   pending: string;
   enqueued: string;
   skipped: string;
+  /** Number of recorded lines that are errors. */
+  failed: string;
 }
 
 export function batchKeys(prefix: string, batchId: string): BatchKeys {
@@ -41,6 +43,7 @@ export function batchKeys(prefix: string, batchId: string): BatchKeys {
     pending: `${base}:pending`,
     enqueued: `${base}:enqueued`,
     skipped: `${base}:skipped`,
+    failed: `${base}:failed`,
   };
 }
 

@@ -3,7 +3,8 @@
  *
  * - reserve: marks customIds as enqueued (skipping any already enqueued or with a result) and adds
  *   the fresh ones to the pending counter; returns the fresh ones. unreserve undoes it.
- * - record: HSETNX of the result line; decrements pending only when the field was actually set (and
+ * - record: HSETNX of the result line (counting failed lines, so progress never re-reads them all);
+ *   decrements pending only when the field was actually set (and
  *   the parent was not settled as skipped), so a parent re-run after a crash never doubles a line
  *   nor double-counts.
  * - skip: settles a parent of a cancelled batch without a line (once per customId; never after a
@@ -31,6 +32,7 @@ const RECORD = `
 if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return 0 end
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
   redis.call('DECR', KEYS[2])
+  if ARGV[3] == '0' then redis.call('INCR', KEYS[4]) end
   return 1
 end
 return 0`;
@@ -54,7 +56,7 @@ export async function unreserve(redis: Redis, keys: BatchKeys, customIds: readon
 
 /** True when this call recorded the line (false: a line for the customId already existed). */
 export async function record(redis: Redis, keys: BatchKeys, result: BatchResultLine): Promise<boolean> {
-  return (await redis.eval(RECORD, 3, keys.results, keys.pending, keys.skipped, result.customId, JSON.stringify(result))) === 1;
+  return (await redis.eval(RECORD, 4, keys.results, keys.pending, keys.skipped, keys.failed, result.customId, JSON.stringify(result), result.ok ? "1" : "0")) === 1;
 }
 
 export async function skip(redis: Redis, keys: BatchKeys, customId: string): Promise<boolean> {
