@@ -23,8 +23,8 @@
  *
  * Not supported: `bindTools` throws UNSUPPORTED_PARAMETER (the experts do not call tools; give a
  * tool-calling model the ask_conclave tool instead). Structured output uses a JSON schema grammar
- * instead of tool calls; the ensemble's synthesis step is not grammar-bound, so name an expert as
- * `model` when the JSON must be exact.
+ * instead of tool calls, on every expert and on the aggregator's synthesis; a vote picks one of the
+ * experts' grammar-bound answers. A grammar bounds the shape, not the length: give enough maxTokens.
  */
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
 import { BaseChatModel, type BaseChatModelCallOptions, type BaseChatModelParams, type BindToolsInput, type LangSmithParams } from "@langchain/core/language_models/chat_models";
