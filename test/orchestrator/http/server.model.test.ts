@@ -92,6 +92,11 @@ describe("POST /v1/chat/completions", () => {
     const response = await post("/v1/chat/completions", ask("Is water wet?", { model: "demo-science", max_tokens: 60, temperature: 0, response_format: { type: "json_schema", json_schema: { name: "a", schema } } }));
     expect(response.statusCode).toBe(200);
     expect(["yes", "no"]).toContain(JSON.parse(response.json().choices[0].message.content).answer);
+    // Through the whole ensemble too: every expert and the aggregator write under the grammar.
+    const routed = await post("/v1/chat/completions", ask("Is a verbal contract binding? Answer yes or no.", { max_tokens: 60, temperature: 0, response_format: { type: "json_schema", json_schema: { name: "a", schema } } }));
+    expect(routed.statusCode).toBe(200);
+    expect(routed.json().conclave.recruitment.recruits.length).toBeGreaterThan(1);
+    expect(["yes", "no"]).toContain(JSON.parse(routed.json().choices[0].message.content).answer);
     const object = await post("/v1/chat/completions", ask("Give JSON", { model: "demo-science", max_tokens: 40, response_format: { type: "json_object" } }));
     expect(object.statusCode).toBe(200);
     const content = object.json().choices[0].message.content as string;
