@@ -36,11 +36,12 @@ export class FileStore {
     this.dir = join(root, "files");
   }
 
-  async create(filename: string, purpose: FilePurpose, content: string | Buffer): Promise<FileObject> {
+  /** `id` is for files derived from others (a batch's output): writing it twice replaces it. */
+  async create(filename: string, purpose: FilePurpose, content: string | Buffer, id = `file-${randomUUID()}`): Promise<FileObject> {
     await mkdir(this.dir, { recursive: true });
     const bytes = typeof content === "string" ? Buffer.from(content) : content;
     const file: FileObject = {
-      id: `file-${randomUUID()}`,
+      id,
       object: "file",
       bytes: bytes.length,
       created_at: Math.floor(Date.now() / 1000),

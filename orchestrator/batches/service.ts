@@ -247,7 +247,8 @@ export class BatchService {
     const outputs = ordered.filter((r) => r.ok).map((r) => `${r.line}\n`);
     const errors = ordered.filter((r) => !r.ok).map((r) => `${r.line}\n`);
     const write = (lines: string[], kind: string): Promise<FileObject | null> =>
-      lines.length ? this.files.create(`${batch.id}_${kind}.jsonl`, "batch_output", lines.join("")) : Promise.resolve(null);
+      // Ids derive from the batch, so finalising again after a crash replaces rather than duplicates.
+      lines.length ? this.files.create(`${batch.id}_${kind}.jsonl`, "batch_output", lines.join(""), `file-${kind}-${batch.id.slice("batch_".length)}`) : Promise.resolve(null);
     const [output, errorFile] = await Promise.all([write(outputs, "output"), write(errors, "error")]);
     this.active.delete(batch.id);
     const stamp = now();
