@@ -8,6 +8,7 @@
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ConclaveError } from "../../orchestrator/errors.js";
+import { mulberry32 } from "../../orchestrator/prng.js";
 import { tensorBytes, writeGguf, type KvValue, type TensorSource, type TensorType } from "./gguf-writer.js";
 import { buildVocabulary, vocabularyKv, type TestVocabulary } from "./tokenizer.js";
 
@@ -104,18 +105,6 @@ function growTo(spec: ResolvedSpec, target: number): ResolvedSpec {
   return solveExperts({ ...grown, feedForward: Math.max(32, grown.feedForward + steps * 32) });
 }
 
-/** Small fast PRNG (mulberry32): the same seed gives the same weights on every machine. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function hashName(text: string, seed: number): number {
   let h = (2166136261 ^ seed) >>> 0;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
@@ -123,7 +112,7 @@ function hashName(text: string, seed: number): number {
 }
 
 function uniform(name: string, dims: number[], type: TensorType, std: number, seed: number): TensorSource {
-  const next = random(hashName(name, seed));
+  const next = mulberry32(hashName(name, seed));
   const half = std * Math.sqrt(3); // uniform on [-a, a] has std a / sqrt(3)
   return {
     name,

@@ -7,7 +7,7 @@
 import type { Recruitment, SkillTag } from "../contracts.js";
 import { ConclaveError } from "../errors.js";
 import { competenceOf, type Profile } from "../profile/format.js";
-import { seededRandom } from "./prng.js";
+import { seededRandom } from "../prng.js";
 import { distinct, fixed, suitabilityWeights } from "./weights.js";
 
 export interface SkillContribution {

@@ -1,6 +1,7 @@
 /**
- * A small seeded PRNG, so sampled recruitment is reproducible: the same seed and question text give
- * the same recruits on every run and machine (Math.random cannot be seeded).
+ * A small seeded PRNG, for everything that must come out the same on every run and machine
+ * (Math.random cannot be seeded): sampled recruitment (same seed and question, same recruits) and
+ * the weights of generated test models.
  */
 
 /** FNV-1a, 32-bit: a stable hash of a string. */
