@@ -69,6 +69,8 @@ export class Orchestrator {
     private readonly parts: PipelineParts,
     /** True when serving the generated demo pool (answers are noise). */
     readonly synthetic: boolean,
+    /** The memory budget resolved at start ("auto" made concrete) that resident models share. */
+    readonly budget: Readonly<{ ram: number; vram: number }>,
   ) {}
 
   static async create(config: Readonly<Config>, options: OrchestratorOptions = {}): Promise<Orchestrator> {
@@ -125,7 +127,7 @@ export class Orchestrator {
     const available = schedulable.filter((s) => !s.unavailable).map((s) => s.id);
     const router = buildRouter({ config, catalog, profile, available, scheduler, env });
     const parts: PipelineParts = { router, scheduler, aggregation: config.aggregation, generation: config.generation, aggregator };
-    return new Orchestrator(config, experts, statuses, scheduler, parts, synthetic);
+    return new Orchestrator(config, experts, statuses, scheduler, parts, synthetic, budget);
   }
 
   get aggregator(): string | undefined {

@@ -13,7 +13,7 @@
  * `close()` (or the `signal`) stops the loop, aborts running generations (their jobs go back to
  * waiting), closes every Worker and connection and releases claims; it is idempotent.
  */
-import { hostname, totalmem } from "node:os";
+import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { Queue, Worker, type Job } from "bullmq";
@@ -127,8 +127,7 @@ export async function runWorker(orchestrator: Orchestrator, options: RunWorkerOp
   };
   const claims = new Claims(redis, prefix, id, Math.max(settings.lockDurationMs, 8 * pollMs));
 
-  const budgetSetting = orchestrator.config.memory.budget;
-  const budget = budgetSetting === "auto" ? Math.floor(totalmem() * 0.7) : budgetSetting;
+  const budget = orchestrator.budget.ram;
   let switches = 0;
   let starts = 0;
 
