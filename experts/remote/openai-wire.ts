@@ -3,19 +3,23 @@
  * Parsing is defensive because "OpenAI-compatible" servers differ: fields may be missing or null, and
  * anything we cannot read as a completion is reported as malformed rather than guessed at.
  */
-import type { FinishReason, TokenUsage } from "../../orchestrator/contracts.js";
-import type { GenerateRequest } from "../spec.js";
+import type { ChatMessage, FinishReason, GenerationParams, TokenUsage } from "../../orchestrator/contracts.js";
 
-export function buildRequestBody(model: string, request: GenerateRequest, stream: boolean): Record<string, unknown> {
+/** The request body; without a model the server's default applies, without maxTokens its limit. */
+export function buildRequestBody(
+  model: string | undefined,
+  request: { messages: readonly ChatMessage[]; params: GenerationParams },
+  stream: boolean,
+): Record<string, unknown> {
   const { params } = request;
   return {
-    model,
+    ...(model === undefined ? {} : { model }),
     messages: request.messages.map((message) => ({
       role: message.role,
       content: message.content,
       ...(message.name === undefined ? {} : { name: message.name }),
     })),
-    max_tokens: params.maxTokens,
+    ...(params.maxTokens === undefined ? {} : { max_tokens: params.maxTokens }),
     ...(params.temperature === undefined ? {} : { temperature: params.temperature }),
     ...(params.topP === undefined ? {} : { top_p: params.topP }),
     ...(params.seed === undefined ? {} : { seed: params.seed }),

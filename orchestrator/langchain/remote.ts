@@ -8,7 +8,7 @@
  * of the same code; an unreadable reply is REMOTE_EXPERT_ERROR; an abort rejects with ABORTED.
  */
 import { SseDecoder } from "../../experts/remote/sse.js";
-import { errorMessageOf } from "../../experts/remote/openai-wire.js";
+import { buildRequestBody, errorMessageOf } from "../../experts/remote/openai-wire.js";
 import type { FinishReason, RoutingTrace, TokenUsage } from "../contracts.js";
 import { ConclaveError, ERROR_CATALOGUE, isAbortError, type ErrorCode } from "../errors.js";
 import { abortedError, raceAbort, type ConclaveCall, type ConclaveReply, type Transport } from "./transport.js";
@@ -86,20 +86,7 @@ export class RemoteTransport implements Transport {
   }
 
   private async post(call: ConclaveCall, stream: boolean, signal: AbortSignal | undefined): Promise<Response> {
-    const { params } = call;
-    const body = {
-      ...(call.model === undefined ? {} : { model: call.model }),
-      messages: call.messages,
-      ...(params.maxTokens === undefined ? {} : { max_tokens: params.maxTokens }),
-      ...(params.temperature === undefined ? {} : { temperature: params.temperature }),
-      ...(params.topP === undefined ? {} : { top_p: params.topP }),
-      ...(params.seed === undefined ? {} : { seed: params.seed }),
-      ...(params.stop?.length ? { stop: params.stop } : {}),
-      ...(params.jsonSchema ? { response_format: { type: "json_schema", json_schema: { name: "response", schema: params.jsonSchema, strict: true } } } : {}),
-      stream,
-      // Without it a stream carries no token counts.
-      ...(stream ? { stream_options: { include_usage: true } } : {}),
-    };
+    const body = buildRequestBody(call.model, call, stream);
     let response: Response;
     try {
       response = await fetch(this.url, {
