@@ -6,7 +6,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { ConclaveError } from "../../errors.js";
 import type { ExpertStatus } from "../../orchestrator.js";
-import { chatRequestSchema } from "../../openai/chat-request.js";
+import { chatRequestSchema, parseChatRequest } from "../../openai/chat-request.js";
 import type { ServerContext } from "../context.js";
 import { openApiBody } from "../openapi.js";
 
@@ -75,18 +75,10 @@ export function infoRoutes(app: FastifyInstance, context: ServerContext): void {
       validatorCompiler: () => () => true,
     },
     async (request) => {
-      const parsed = routeRequestSchema.safeParse(request.body);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        const param = issue.path.map(String).join(".") || "body";
-        throw new ConclaveError("INVALID_REQUEST", `${param}: ${issue.message}`, { param });
-      }
-      const messages = parsed.data.messages.map((m) => ({
-        role: m.role === "developer" ? ("system" as const) : m.role,
-        content: typeof m.content === "string" ? m.content : (m.content ?? []).map((p) => p.text ?? "").join(""),
-      }));
-      const model = parsed.data.model ?? settings.ensemble;
-      const routed = await orchestrator.route(messages, model === settings.ensemble ? undefined : model);
+      // The same parser as chat completions: same field errors, same message conversion.
+      const parsed = parseChatRequest(request.body, "route");
+      const model = parsed.model ?? settings.ensemble;
+      const routed = await orchestrator.route(parsed.instance.messages, model === settings.ensemble ? undefined : model);
       return { object: "conclave.route", model, skills: routed.skills, recruitment: routed.recruitment, times: { tagMs: routed.tagMs, recruitMs: routed.recruitMs } };
     },
   );
