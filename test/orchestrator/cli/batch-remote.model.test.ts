@@ -1,9 +1,9 @@
 /** `conclave batch submit|status|results|cancel` against a real server on a real port. */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../../helpers/cli.js";
 import { disposeRuntime } from "../../../experts/llama/runtime.js";
-import { main } from "../../../orchestrator/cli/main.js";
 import { startTestServer, type TestServer } from "../http/fixture.js";
 
 let t: TestServer;
@@ -17,18 +17,7 @@ afterAll(async () => {
   await disposeRuntime();
 });
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (stdout.push(String(chunk)), true));
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (stderr.push(String(chunk)), true));
-  try {
-    return { code: await main(["node", "conclave", ...args]), stdout: stdout.join(""), stderr: stderr.join("") };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const cli = (...args: string[]) => runCli(args);
 
 describe("conclave batch submit / status / results", () => {
   it("submits, follows to completion and writes the output and error files", async () => {
