@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeTestModel, type TestModelInfo, type TestModelSpec } from "../../experts/testmodels/generate.js";
+import { hashString } from "../../orchestrator/prng.js";
 
 export const TINY_MOE: TestModelSpec = { embedding: 64, layers: 2, heads: 4, feedForward: 128, experts: 4, expertsUsed: 2, contextLength: 1024, quant: "Q8_0" };
 
@@ -23,7 +24,7 @@ export async function modelFolder(prefix = "conclave-models-"): Promise<ModelFol
   const dir = await mkdtemp(join(tmpdir(), prefix));
   return {
     dir,
-    write: (name, spec = TINY_MOE) => writeTestModel(join(dir, `${name}.gguf`), { name, seed: hash(name), ...spec }),
+    write: (name, spec = TINY_MOE) => writeTestModel(join(dir, `${name}.gguf`), { name, seed: hashString(name), ...spec }),
     async corrupt(name) {
       const path = join(dir, `${name}.gguf`);
       await writeFile(path, Buffer.from("this is not a gguf file at all".repeat(10)));
@@ -37,10 +38,4 @@ export async function modelFolder(prefix = "conclave-models-"): Promise<ModelFol
     },
     remove: () => rm(dir, { recursive: true, force: true }),
   };
-}
-
-function hash(text: string): number {
-  let h = 2166136261;
-  for (const ch of text) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
-  return h >>> 0;
 }
