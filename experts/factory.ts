@@ -28,6 +28,7 @@ export function createExpert(config: ExpertConfig, context: ExpertFactoryContext
         threads: config.threads ?? context.runtime.maxThreads,
         gpuLayers: config.gpuLayers,
         useMmap: config.useMmap,
+        promptFormat: config.promptFormat,
         runtime: context.runtime,
         ...(config.expertUsedCount === undefined ? {} : { expertUsedCount: config.expertUsedCount }),
         ...(config.description === undefined ? {} : { description: config.description }),

@@ -182,7 +182,7 @@ export async function aggregate(
       : undefined;
     try {
       const synthesis = await parts.scheduler.submit(plan.aggregator, {
-        messages: buildSynthesisMessages(routingText(instance.messages), answers, 600),
+        messages: buildSynthesisMessages(routingText(instance.messages), answers, 600, parts.aggregation.synthesisPrompt),
         // The final answer is what the request's max_tokens limits; the config caps it otherwise.
         params: {
           maxTokens: instance.params?.maxTokens ?? parts.aggregation.maxTokens,

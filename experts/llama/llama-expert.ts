@@ -9,7 +9,7 @@
  * -> MODEL_LOAD_FAILED naming the path and llama.cpp's own reason, abort -> ABORTED.
  */
 import type { ChatHistoryItem, ChatWrapper, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel } from "node-llama-cpp";
-import { LlamaChat, resolveChatWrapper } from "node-llama-cpp";
+import { LlamaChat, LlamaCompletion, resolveChatWrapper } from "node-llama-cpp";
 import { stat } from "node:fs/promises";
 import type { ChatMessage, FinishReason } from "../../orchestrator/contracts.js";
 import { ConclaveError, isAbortError, toConclaveError } from "../../orchestrator/errors.js";
@@ -24,6 +24,7 @@ import {
 } from "../spec.js";
 import { describeModelFile, estimateModelMemory, readModelFile, resolveModelPath, type ModelSource } from "./model-file.js";
 import { getRuntime, logMark, logsSince, type RuntimeOptions } from "./runtime.js";
+import { renderPlainPrompt } from "./plain-prompt.js";
 import { SlotPool } from "./slot-pool.js";
 
 export interface LlamaExpertOptions extends ModelSource {
@@ -38,7 +39,20 @@ export interface LlamaExpertOptions extends ModelSource {
   /** For sparse MoE models: how many of the model's own experts run per token (llama.cpp metadata override). */
   expertUsedCount?: number;
   useMmap: boolean;
+  /** chat: the model's chat template; plain: `renderPlainPrompt`, completed raw. */
+  promptFormat?: "chat" | "plain";
   runtime: RuntimeOptions;
+}
+
+interface GenerationOptions {
+  maxTokens: number;
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  customStopTriggers?: string[];
+  grammar?: LlamaGrammar;
+  signal?: AbortSignal;
+  onTextChunk?: (text: string) => void;
 }
 
 interface Resident {
@@ -188,14 +202,11 @@ export class LlamaExpert implements ExpertBackend {
   async doGenerate(request: GenerateRequest): Promise<GenerateResult> {
     const resident = await this.residentModel();
     const sequence = await resident.pool.acquire(request.signal);
-    // The wrapper is resolved once per load: resolving it renders the model's Jinja template several
-    // times (measured ~150 ms per request on a tiny model when left to LlamaChat's "auto").
-    const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: resident.chatWrapper, autoDisposeSequence: false });
     const before = sequence.tokenMeter.getState();
     try {
       const { params } = request;
       const grammar = params.jsonSchema ? await this.grammarFor(params.jsonSchema) : undefined;
-      const response = await chat.generateResponse(toChatHistory(request.messages), {
+      const options = {
         maxTokens: params.maxTokens,
         ...(params.temperature === undefined ? {} : { temperature: params.temperature }),
         ...(params.topP === undefined ? {} : { topP: params.topP }),
@@ -204,11 +215,15 @@ export class LlamaExpert implements ExpertBackend {
         ...(grammar ? { grammar } : {}),
         ...(request.signal ? { signal: request.signal } : {}),
         ...(request.onText ? { onTextChunk: request.onText } : {}),
-      });
+      };
+      const { text, stopReason } =
+        this.options.promptFormat === "plain"
+          ? await this.complete(sequence, renderPlainPrompt(request.messages), options)
+          : await this.chat(sequence, resident.chatWrapper, request.messages, options);
       const used = sequence.tokenMeter.diff(before);
       return {
-        text: response.response,
-        finishReason: finishReasonOf(response.metadata.stopReason),
+        text,
+        finishReason: finishReasonOf(stopReason),
         usage: { promptTokens: used.usedInputTokens, completionTokens: used.usedOutputTokens },
         warnings: [],
       };
@@ -218,10 +233,37 @@ export class LlamaExpert implements ExpertBackend {
       }
       throw toConclaveError(error, "EXPERT_FAILED");
     } finally {
-      chat.dispose({ disposeSequence: false });
       // The next request on this sequence starts from an empty state.
       await sequence.clearHistory().catch(() => undefined);
       resident.pool.release(sequence);
+    }
+  }
+
+  private async chat(
+    sequence: LlamaContextSequence,
+    chatWrapper: ChatWrapper,
+    messages: GenerateRequest["messages"],
+    options: GenerationOptions,
+  ): Promise<{ text: string; stopReason: string }> {
+    // The wrapper is resolved once per load: resolving it renders the model's Jinja template several
+    // times (measured ~150 ms per request on a tiny model when left to LlamaChat's "auto").
+    const chat = new LlamaChat({ contextSequence: sequence, chatWrapper, autoDisposeSequence: false });
+    try {
+      const response = await chat.generateResponse(toChatHistory(messages), options);
+      return { text: response.response, stopReason: response.metadata.stopReason };
+    } finally {
+      chat.dispose({ disposeSequence: false });
+    }
+  }
+
+  private async complete(sequence: LlamaContextSequence, prompt: string, options: GenerationOptions): Promise<{ text: string; stopReason: string }> {
+    const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+    try {
+      // The default repeat penalty corrupts short exact answers such as "aab" or "1111".
+      const response = await completion.generateCompletionWithMeta(prompt, { ...options, repeatPenalty: false });
+      return { text: response.response, stopReason: response.metadata.stopReason };
+    } finally {
+      completion.dispose({ disposeSequence: false });
     }
   }
 

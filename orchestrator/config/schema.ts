@@ -60,6 +60,11 @@ const llamaExpert = z.strictObject({
   /** Active experts per token for a sparse MoE model (llama.cpp `expert_used_count` override). */
   expertUsedCount: z.number().int().min(1).optional(),
   useMmap: z.boolean().default(true),
+  /**
+   * chat: messages go through the model's chat template. plain: the messages' text, one per line,
+   * then a newline, completed raw (Ollama's `raw` mode), for models trained without a template.
+   */
+  promptFormat: z.enum(["chat", "plain"]).default("chat"),
 });
 
 const remoteExpert = z.strictObject({
@@ -131,6 +136,8 @@ const aggregationSchema = z.strictObject({
   skipWhenAgree: z.boolean().default(true),
   voteKind: z.enum(["auto", "choice", "number", "text"]).default("auto"),
   maxTokens: z.number().int().min(1).default(256),
+  /** instructions: system prompt + labelled answers; compact: question + `- answer` lines (small trained aggregators). */
+  synthesisPrompt: z.enum(["instructions", "compact"]).default("instructions"),
 });
 
 const generationSchema = z.strictObject({

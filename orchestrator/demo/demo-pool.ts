@@ -88,6 +88,7 @@ export async function prepareDemoPool(modelsDir: string, skillIds: readonly stri
     threads: 1,
     gpuLayers: 0,
     useMmap: true,
+    promptFormat: "chat",
   }));
   return { experts, profile: demoProfile(skillIds), aggregator: DEMO_AGGREGATOR };
 }
