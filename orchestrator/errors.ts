@@ -20,6 +20,7 @@ export const ERROR_CATALOGUE = {
   PROFILE_INVALID: { status: 500, type: "server_error", retryable: false },
   CATALOG_INVALID: { status: 500, type: "server_error", retryable: false },
   BATCH_LINE_INVALID: { status: 400, type: "invalid_request_error", retryable: false },
+  VALIDATION_INVALID: { status: 400, type: "invalid_request_error", retryable: false },
   UNSUPPORTED_PARAMETER: { status: 400, type: "invalid_request_error", retryable: false },
   INVALID_API_KEY: { status: 401, type: "invalid_request_error", retryable: false },
   ROUTE_NOT_FOUND: { status: 404, type: "invalid_request_error", retryable: false },
