@@ -8,7 +8,7 @@
  */
 import { availableParallelism, totalmem } from "node:os";
 import type { Config, ExpertConfig } from "./config/schema.js";
-import type { ChatMessage, Instance, InstanceOutcome } from "./contracts.js";
+import type { ChatMessage, Instance, InstanceOutcome, SkillTag } from "./contracts.js";
 import { ConclaveError, isConclaveError, toConclaveError } from "./errors.js";
 import {
   aggregate,
@@ -50,6 +50,8 @@ export interface ExpertStatus {
 }
 
 export interface BatchProgress {
+  /** The instance that just finished (its outcome or its error). */
+  id: string;
   done: number;
   total: number;
   outcome: InstanceOutcome | undefined;
@@ -139,6 +141,12 @@ export class Orchestrator {
     return this.validateExpert(options.expertId).then(() => answer(this.parts, instance, options));
   }
 
+  /** The skills routing would tag in a text (the configured tagger), e.g. for validation questions without skills. */
+  tagSkills(text: string): Promise<SkillTag[]> {
+    if (this.closed) return Promise.reject(new ConclaveError("CLOSED", "conclave is shutting down"));
+    return this.parts.router.tag(text);
+  }
+
   /** Dry run: skills and recruits, no generation. With an expert id, routing is bypassed. */
   async route(messages: readonly ChatMessage[], expertId?: string): Promise<RouteResult> {
     if (this.closed) throw new ConclaveError("CLOSED", "conclave is shutting down");
@@ -181,6 +189,7 @@ export class Orchestrator {
     const report = (result: BatchResult): BatchResult => {
       done += 1;
       options.onProgress?.({
+        id: result.id,
         done,
         total: lines.length,
         outcome: "outcome" in result ? result.outcome : undefined,
