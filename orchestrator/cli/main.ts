@@ -9,6 +9,7 @@ import { ConclaveError, isConclaveError } from "../errors.js";
 import { Orchestrator } from "../orchestrator.js";
 import { disposeRuntime } from "../../experts/llama/runtime.js";
 import { runBatchCommand } from "./batch.js";
+import { runProfileCommand } from "./profile.js";
 import { cancelBatch, describeBatch, downloadResults, getBatch, remoteFrom, submitBatch } from "./batch-remote.js";
 import { formatTrace } from "./format.js";
 import { listModels, writeTestModelCommand } from "./models.js";
@@ -23,6 +24,18 @@ function integer(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError("expected a positive integer");
   return parsed;
+}
+
+function anyInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed)) throw new InvalidArgumentError("expected an integer");
+  return parsed;
+}
+
+function list(value: string): string[] {
+  const items = value.split(",").map((item) => item.trim()).filter(Boolean);
+  if (items.length === 0) throw new InvalidArgumentError("expected a comma-separated list");
+  return items;
 }
 
 async function withOrchestrator<T>(configPath: string | undefined, job: (orchestrator: Orchestrator) => Promise<T>): Promise<T> {
@@ -163,6 +176,22 @@ export function buildProgram(): Command {
     .option(serverOption, serverHelp)
     .action(async (id: string, options: { server?: string }) => {
       out(describeBatch(await cancelBatch(remoteFrom(options, process.env), id)));
+    });
+
+  program
+    .command("profile")
+    .description("measure every expert on a validation JSONL and choose the aggregator: writes a Symbolic-MoE profile (resumable)")
+    .requiredOption("--validation <file>", "validation JSONL: {question | messages, answer, grade?, tolerance?, pattern?, skills?} per line")
+    .requiredOption("--out <file>", "profile JSON to write (also <out>.report.json; work in progress in <out>.partial.jsonl)")
+    .option("--experts <ids>", "experts to profile, comma-separated (default: every expert able to serve)", list)
+    .option("--aggregators <ids>", "aggregator candidates, comma-separated (default: every expert able to serve)", list)
+    .option("--sets <n>", "synthesis sets per question (default 2)", integer)
+    .option("--k <n>", "answers per synthesis set (default: routing.k)", integer)
+    .option("--seed <n>", "seed for the synthesis sets and every generation (default 0)", anyInteger)
+    .option("--checkpoint <file>", "where finished work is recorded (default: <out>.partial.jsonl)")
+    .option("--no-progress", "no progress bars")
+    .action(async (options: { validation: string; out: string; experts?: string[]; aggregators?: string[]; sets?: number; k?: number; seed?: number; checkpoint?: string; progress: boolean }) => {
+      await withOrchestrator(program.opts()["config"], (orchestrator) => runProfileCommand(orchestrator, options, out, err));
     });
 
   program
