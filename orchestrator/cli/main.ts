@@ -14,6 +14,7 @@ import { cancelBatch, describeBatch, downloadResults, getBatch, remoteFrom, subm
 import { formatTrace } from "./format.js";
 import { listModels, writeTestModelCommand } from "./models.js";
 import { serve, untilSignal } from "./serve.js";
+import { skillsEvalCommand, skillsFitCommand } from "./skills.js";
 import { workerCommand } from "./worker.js";
 import { reserveStdoutForProtocol, runMcpStdio } from "../mcp/stdio.js";
 
@@ -200,6 +201,25 @@ export function buildProgram(): Command {
     .option("--json", "print as JSON")
     .action(async (options: { json?: boolean }) => {
       await withOrchestrator(program.opts()["config"], async (orchestrator) => out(listModels(orchestrator, options.json ?? false)));
+    });
+
+  const skills = program.command("skills").description("skill taggers: fit the trained tagger from labelled JSONL, score one on another file");
+  skills
+    .command("fit")
+    .description('fit the trained tagger from lines {"text", "label"} or {"text", "skills": [...]}')
+    .requiredOption("--examples <jsonl>", "labelled examples")
+    .requiredOption("--out <json>", "where to write the tagger")
+    .option("--catalog <yaml>", "skill catalog: classify maps each skill label to its category")
+    .action(async (options: { examples: string; out: string; catalog?: string }) => {
+      await skillsFitCommand(options, out);
+    });
+  skills
+    .command("eval")
+    .description('score a fitted tagger: accuracy, macro-F1, confusions; last line {"accuracy", "macro_f1"}')
+    .requiredOption("--tagger <json>", "a tagger written by skills fit")
+    .requiredOption("--examples <jsonl>", "labelled examples to score on")
+    .action(async (options: { tagger: string; examples: string }) => {
+      await skillsEvalCommand(options, out);
     });
 
   program

@@ -9,7 +9,7 @@ import { TrainedTagger } from "../../skills/trained-tagger.js";
 const line = (text: string, label: string) => JSON.stringify({ text, label });
 
 /** A small hand-written set: three subjects, eight phrasings each. */
-export const SMALL_SET = [
+const SMALL_SET = [
   ...[
     "Solve for x in the equation 3x + 5 = 20",
     "Factor the quadratic polynomial x^2 - 5x + 6",
