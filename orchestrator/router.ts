@@ -1,8 +1,8 @@
 /**
- * Wires the routing half of the pipeline from config: a skill tagger (lexical, or keywords written by
- * a configured expert and mapped onto the catalog) and the recruitment strategy over the experts that
- * can serve. The keyword model runs through the scheduler like any other work, so in a batch it is
- * loaded once to tag every instance.
+ * Wires the routing half of the pipeline from config: a skill tagger (lexical, keywords written by
+ * a configured expert and mapped onto the catalog, or a tagger trained with `conclave skills fit`) and
+ * the recruitment strategy over the experts that can serve. The keyword model runs through the
+ * scheduler like any other work, so in a batch it is loaded once to tag every instance.
  */
 import type { Config } from "./config/schema.js";
 import type { Router } from "./pipeline.js";
@@ -13,6 +13,7 @@ import type { SkillCatalog } from "../skills/catalog.js";
 import { KeywordTagger } from "../skills/keyword-tagger.js";
 import { LexicalTagger } from "../skills/lexical-tagger.js";
 import type { SkillTagger } from "../skills/tagger.js";
+import { TrainedTagger } from "../skills/trained-tagger.js";
 import { remoteEmbedder } from "../skills/remote-embeddings.js";
 
 export interface RouterContext {
@@ -23,6 +24,8 @@ export interface RouterContext {
   available: string[];
   scheduler: Scheduler;
   env?: Record<string, string | undefined>;
+  /** For kind: trained, an already loaded tagger; otherwise skills.tagger.path is read at start-up. */
+  trainedTagger?: TrainedTagger;
 }
 
 /** Keywords are a short list: a small cap keeps the tagging call cheap. */
@@ -33,7 +36,15 @@ export function buildRouter(context: RouterContext): Router {
   const settings = config.skills.tagger;
   const lexical = new LexicalTagger(catalog, { maxSkills: settings.maxSkills, minScore: settings.minScore });
   let tagger: SkillTagger = lexical;
-  if (settings.kind === "keyword" && settings.model) {
+  // The category strategy's classifier: the trained tagger when configured (its probability is the
+  // confidence the fallback threshold sees), else the lexical one.
+  let classify = (text: string) => lexical.classify(text);
+  if (settings.kind === "trained") {
+    const limits = { maxSkills: settings.maxSkills, minScore: settings.minScore };
+    const trained = context.trainedTagger ?? TrainedTagger.loadSync(settings.path ?? "", limits);
+    tagger = trained;
+    classify = (text) => trained.classify(text);
+  } else if (settings.kind === "keyword" && settings.model) {
     const model = settings.model;
     tagger = new KeywordTagger({
       catalog,
@@ -56,7 +67,7 @@ export function buildRouter(context: RouterContext): Router {
   }
   return {
     tag: (text) => tagger.tag(text),
-    recruit: (skills, text) => recruit(config.routing, { skills, text, profile, available, classify: () => lexical.classify(text) }),
+    recruit: (skills, text) => recruit(config.routing, { skills, text, profile, available, classify: () => classify(text) }),
   };
 }
 

@@ -11,6 +11,7 @@
  * Failures: fitting with fewer than two labels, or loading a file that is not a tagger of this
  * version, raise CONFIG_INVALID naming the file and the problem.
  */
+import { readFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import type { SkillTag } from "../orchestrator/contracts.js";
 import { ConclaveError } from "../orchestrator/errors.js";
@@ -73,6 +74,11 @@ function fromBase64(text: string, length: number, what: string, source: string):
   const out = new Float32Array(length);
   new Uint8Array(out.buffer).set(bytes);
   return out;
+}
+
+function unreadable(path: string, cause: unknown): ConclaveError {
+  const missing = (cause as NodeJS.ErrnoException).code === "ENOENT";
+  return new ConclaveError("CONFIG_INVALID", missing ? `trained tagger ${path} not found` : `cannot read trained tagger ${path}: ${(cause as Error).message}`, { cause });
 }
 
 function invalid(source: string, problem: string): never {
@@ -236,9 +242,23 @@ export class TrainedTagger implements SkillTagger {
     try {
       text = await readFile(path, "utf8");
     } catch (cause) {
-      const missing = (cause as NodeJS.ErrnoException).code === "ENOENT";
-      throw new ConclaveError("CONFIG_INVALID", missing ? `trained tagger ${path} not found` : `cannot read trained tagger ${path}: ${(cause as Error).message}`, { cause });
+      throw unreadable(path, cause);
     }
+    return TrainedTagger.parse(text, path, limits);
+  }
+
+  /** For start-up wiring that is synchronous (the router); same checks and errors as `load`. */
+  static loadSync(path: string, limits: Partial<TagLimits> = {}): TrainedTagger {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (cause) {
+      throw unreadable(path, cause);
+    }
+    return TrainedTagger.parse(text, path, limits);
+  }
+
+  private static parse(text: string, path: string, limits: Partial<TagLimits>): TrainedTagger {
     let input: unknown;
     try {
       input = JSON.parse(text);

@@ -56,6 +56,7 @@ function resolvePaths(config: Config, baseDir: string): Config {
   const local = (path: string) => (isAbsolute(path) || path.includes(":") ? path : resolve(baseDir, path));
   config.models.dir = local(config.models.dir);
   if (config.routing.profile) config.routing.profile = local(config.routing.profile);
+  if (config.skills.tagger.path) config.skills.tagger.path = local(config.skills.tagger.path);
   if (config.skills.catalog !== "default") config.skills.catalog = local(config.skills.catalog);
   config.batches.dir = local(config.batches.dir);
   for (const expert of config.experts) if (expert.backend === "llama") expert.model = local(expert.model);

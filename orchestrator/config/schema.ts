@@ -83,10 +83,16 @@ const remoteExpert = z.strictObject({
 export const expertSchema = z.discriminatedUnion("backend", [llamaExpert, remoteExpert]);
 
 const taggerSchema = z.strictObject({
-  /** lexical needs no model; keyword asks an expert for 2-5 skill keywords (Symbolic-MoE). */
-  kind: z.enum(["lexical", "keyword"]).default("lexical"),
+  /**
+   * lexical needs no model; keyword asks an expert for 2-5 skill keywords (Symbolic-MoE); trained is
+   * a classifier fitted from labelled text with `conclave skills fit` (also the category strategy's
+   * classifier, its probability the confidence).
+   */
+  kind: z.enum(["lexical", "keyword", "trained"]).default("lexical"),
   /** The expert that writes keywords, for kind: keyword. */
   model: z.string().optional(),
+  /** The tagger JSON written by `conclave skills fit`, for kind: trained (relative to the config file). */
+  path: z.string().optional(),
   maxSkills: z.number().int().min(1).max(10).default(5),
   minScore: z.number().min(0).max(1).default(0.05),
   minKeywords: z.number().int().min(1).default(2),
@@ -102,7 +108,12 @@ const taggerSchema = z.strictObject({
       timeoutMs: z.number().int().min(1).default(30_000),
     })
     .optional(),
-});
+})
+  .superRefine((tagger, ctx) => {
+    if (tagger.kind === "trained" && !tagger.path) {
+      ctx.addIssue({ code: "custom", path: ["path"], message: "required when kind is trained (a tagger written by `conclave skills fit`)" });
+    }
+  });
 
 const routingSchema = z.strictObject({
   strategy: z.enum(["symbolic", "category", "adaptive", "fixed"]).default("symbolic"),
