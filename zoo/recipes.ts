@@ -1,0 +1,80 @@
+/**
+ * The zoo: four specialists with different, overlapping skill mixtures (every skill is the focus
+ * of two of them), a generalist that spreads the same training over all six skills, and an
+ * aggregator trained to write the right answer from a question and 2-3 candidate answers.
+ * Same shape for all: ~0.4M parameters, 4 experts per layer, 2 active (a sparse MoE like the
+ * big ones, at toy scale).
+ */
+import type { ModelShape } from "./model.js";
+import type { Recipe } from "./train.js";
+import { SKILL_IDS } from "./tasks.js";
+import { VOCAB_SIZE } from "./vocabulary.js";
+
+export const ZOO_SHAPE: ModelShape = {
+  vocab: VOCAB_SIZE,
+  embedding: 64,
+  layers: 3,
+  heads: 4,
+  experts: 4,
+  expertsUsed: 2,
+  feedForward: 128,
+  contextLength: 256,
+  ropeBase: 10000,
+  rmsEps: 1e-5,
+};
+
+const common = { steps: 2000, batch: 64, learningRate: 2e-3, warmup: 200, synthesis: 0, shape: ZOO_SHAPE };
+
+export const ZOO_RECIPES: readonly Recipe[] = [
+  {
+    ...common,
+    name: "zoo-numbers",
+    description: "specialist: addition, subtraction, counting letters",
+    seed: 11,
+    mixture: { addition: 1.5, subtraction: 1.5, counting: 1 },
+  },
+  {
+    ...common,
+    name: "zoo-letters",
+    description: "specialist: reversal, sorting letters, upper-casing",
+    seed: 12,
+    mixture: { reversal: 1, sorting: 1.2, uppercase: 0.6 },
+  },
+  {
+    ...common,
+    name: "zoo-add-spell",
+    description: "specialist: addition, reversal, upper-casing",
+    seed: 13,
+    mixture: { addition: 1.5, reversal: 1, uppercase: 0.6 },
+  },
+  {
+    ...common,
+    name: "zoo-sub-sort",
+    description: "specialist: subtraction, sorting letters, counting letters",
+    seed: 14,
+    mixture: { subtraction: 1.5, sorting: 1.2, counting: 1 },
+  },
+  {
+    ...common,
+    name: "zoo-generalist",
+    description: "generalist: all six skills, the same training budget spread thinner",
+    seed: 15,
+    mixture: Object.fromEntries(SKILL_IDS.map((skill) => [skill, 1])),
+  },
+  {
+    ...common,
+    name: "zoo-aggregator",
+    description: "aggregator: a question and 2-3 candidate answers in, the right answer out (20% plain questions)",
+    seed: 16,
+    mixture: Object.fromEntries(SKILL_IDS.map((skill) => [skill, 1])),
+    synthesis: 0.8,
+    // Its prompts are about twice as long; half the batch keeps a step as fast as the others'.
+    batch: 32,
+  },
+];
+
+export function recipeNamed(name: string): Recipe {
+  const recipe = ZOO_RECIPES.find((r) => r.name === name);
+  if (!recipe) throw new Error(`no zoo recipe named ${name}; known: ${ZOO_RECIPES.map((r) => r.name).join(", ")}`);
+  return recipe;
+}

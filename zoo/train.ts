@@ -1,0 +1,178 @@
+/**
+ * The training loop: batches of one recipe's data mixture, cross-entropy on the answer and EOS
+ * only (the prompt is given), plus a small load-balancing loss on the routers; Adam with warm-up
+ * and cosine decay, gradients clipped by global norm. Deterministic for a seed on one machine.
+ */
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { renderPlainPrompt } from "../experts/llama/plain-prompt.js";
+import { hashString, mulberry32 } from "../orchestrator/prng.js";
+import { candidateSet, synthesisPrompt } from "./candidates.js";
+import { forward, initWeights, sequenceConstants, type ModelShape, type SequenceConstants, type Weights } from "./model.js";
+import { drawItem } from "./tasks.js";
+import { BOS, EOS, encode } from "./vocabulary.js";
+
+export interface Recipe {
+  name: string;
+  description: string;
+  seed: number;
+  steps: number;
+  batch: number;
+  learningRate: number;
+  warmup: number;
+  /** Relative weight of each skill's questions. */
+  mixture: Record<string, number>;
+  /** Share of examples that are synthesis tasks (question + candidates -> the right answer). */
+  synthesis: number;
+  shape: ModelShape;
+}
+
+export const BALANCE_WEIGHT = 0.01;
+const CLIP_NORM = 1;
+
+let backendReady: Promise<void> | undefined;
+
+/** The wasm backend, single-threaded (it is the fast one here; the pure-JS backend is ~25x slower). */
+export function useWasmBackend(): Promise<void> {
+  backendReady ??= (async () => {
+    await tf.setBackend("wasm");
+    await tf.ready();
+  })();
+  return backendReady;
+}
+
+export function promptOf(question: string): string {
+  return renderPlainPrompt([{ role: "user", content: question }]);
+}
+
+export interface Example {
+  prompt: string;
+  answer: string;
+}
+
+/** Draws one training example of the recipe's mixture. */
+export function drawExample(recipe: Recipe, random: () => number): Example {
+  const skills = Object.keys(recipe.mixture);
+  const total = skills.reduce((sum, s) => sum + recipe.mixture[s]!, 0);
+  let pick = random() * total;
+  let skill = skills[skills.length - 1]!;
+  for (const s of skills) {
+    pick -= recipe.mixture[s]!;
+    if (pick < 0) {
+      skill = s;
+      break;
+    }
+  }
+  const item = drawItem(skill, "train", random);
+  if (random() < recipe.synthesis) {
+    const k = random() < 0.5 ? 2 : 3;
+    return { prompt: synthesisPrompt(item.question, candidateSet(item.answer, k, random)), answer: item.answer };
+  }
+  return { prompt: promptOf(item.question), answer: item.answer };
+}
+
+export interface Batch {
+  inputs: tf.Tensor;
+  targets: tf.Tensor;
+  mask: tf.Tensor;
+  batch: number;
+  length: number;
+}
+
+/** [BOS] prompt answer [EOS]; inputs are all but the last token, targets all but the first; loss on answer + EOS. */
+export function makeBatch(examples: readonly Example[], vocab: number): Batch {
+  const sequences = examples.map((e) => {
+    const prompt = [BOS, ...encode(e.prompt)];
+    return { tokens: [...prompt, ...encode(e.answer), EOS], answerFrom: prompt.length };
+  });
+  const length = Math.max(...sequences.map((s) => s.tokens.length)) - 1;
+  const batch = examples.length;
+  const inputIds = new Int32Array(batch * length).fill(EOS);
+  const targetIds = new Int32Array(batch * length).fill(EOS);
+  const mask = new Float32Array(batch * length);
+  sequences.forEach((s, b) => {
+    for (let t = 0; t < s.tokens.length - 1; t++) {
+      inputIds[b * length + t] = s.tokens[t]!;
+      targetIds[b * length + t] = s.tokens[t + 1]!;
+      // Position t predicts token t + 1: the loss covers predictions of answer tokens and EOS.
+      if (t + 1 >= s.answerFrom) mask[b * length + t] = 1;
+    }
+  });
+  return {
+    inputs: tf.oneHot(tf.tensor1d(inputIds, "int32"), vocab),
+    targets: tf.oneHot(tf.tensor1d(targetIds, "int32"), vocab),
+    mask: tf.tensor1d(mask),
+    batch,
+    length,
+  };
+}
+
+export function lossOf(w: Weights, shape: ModelShape, b: Batch, c: SequenceConstants): { loss: tf.Scalar; answerLoss: tf.Scalar } {
+  const { logits, balance } = forward(w, shape, b.inputs, b.batch, b.length, c);
+  const logProbs = tf.logSoftmax(logits);
+  const perToken = tf.neg(tf.sum(tf.mul(logProbs, b.targets), -1));
+  const answerLoss = tf.div(tf.sum(tf.mul(perToken, b.mask)), tf.sum(b.mask)) as tf.Scalar;
+  return { loss: tf.add(answerLoss, tf.mul(balance, BALANCE_WEIGHT)) as tf.Scalar, answerLoss };
+}
+
+export function learningRateAt(recipe: Recipe, step: number): number {
+  if (step < recipe.warmup) return (recipe.learningRate * (step + 1)) / recipe.warmup;
+  const progress = (step - recipe.warmup) / Math.max(1, recipe.steps - recipe.warmup);
+  return recipe.learningRate * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * progress)));
+}
+
+export interface TrainProgress {
+  step: number;
+  loss: number;
+  learningRate: number;
+  msPerStep: number;
+}
+
+export async function train(
+  recipe: Recipe,
+  options: { onProgress?: (p: TrainProgress) => void; every?: number; weights?: Weights } = {},
+): Promise<{ weights: Weights; losses: Array<{ step: number; loss: number }> }> {
+  await useWasmBackend();
+  const weights = options.weights ?? initWeights(recipe.shape, recipe.seed);
+  const random = mulberry32(hashString(`${recipe.name}:${recipe.seed}`));
+  const optimizer = tf.train.adam(recipe.learningRate, 0.9, 0.98, 1e-8);
+  const constants = new Map<number, SequenceConstants>();
+  const every = options.every ?? 50;
+  const losses: Array<{ step: number; loss: number }> = [];
+  let windowLoss = 0;
+  let windowStart = performance.now();
+  for (let step = 0; step < recipe.steps; step++) {
+    const examples = Array.from({ length: recipe.batch }, () => drawExample(recipe, random));
+    const lr = learningRateAt(recipe, step);
+    (optimizer as unknown as { learningRate: number }).learningRate = lr;
+    const loss = tf.tidy(() => {
+      const b = makeBatch(examples, recipe.shape.vocab);
+      let c = constants.get(b.length);
+      if (!c) {
+        c = tf.tidy(() => sequenceConstants(recipe.shape, b.length));
+        for (const t of Object.values(c)) tf.keep(t);
+        constants.set(b.length, c);
+      }
+      const fixed = c;
+      const { value, grads } = tf.variableGrads(() => lossOf(weights, recipe.shape, b, fixed).loss);
+      const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
+      const scale = tf.minimum(tf.scalar(1), tf.div(CLIP_NORM, tf.add(norm, 1e-6)));
+      const clipped: Record<string, tf.Tensor> = {};
+      for (const [name, g] of Object.entries(grads)) clipped[name] = tf.mul(g, scale);
+      optimizer.applyGradients(clipped as tf.NamedTensorMap);
+      return value.dataSync()[0]!;
+    });
+    windowLoss += loss;
+    if ((step + 1) % every === 0 || step === recipe.steps - 1) {
+      const count = (step % every) + 1;
+      const ms = (performance.now() - windowStart) / count;
+      losses.push({ step: step + 1, loss: windowLoss / count });
+      options.onProgress?.({ step: step + 1, loss: windowLoss / count, learningRate: lr, msPerStep: ms });
+      windowLoss = 0;
+      windowStart = performance.now();
+    }
+  }
+  optimizer.dispose();
+  for (const c of constants.values()) for (const t of Object.values(c)) t.dispose();
+  return { weights, losses };
+}
