@@ -7,6 +7,7 @@
  * everything and is safe to call twice.
  */
 import { availableParallelism, totalmem } from "node:os";
+import { dirname, join } from "node:path";
 import type { Config, ExpertConfig } from "./config/schema.js";
 import type { ChatMessage, Instance, InstanceOutcome, SkillTag } from "./contracts.js";
 import { ConclaveError, isConclaveError, toConclaveError } from "./errors.js";
@@ -23,6 +24,7 @@ import {
 import type { GenerateResult } from "../experts/spec.js";
 import { Scheduler, type SchedulableExpert, type SchedulerStats } from "./scheduler/scheduler.js";
 import { buildRouter } from "./router.js";
+import { ZOO_CONFIG_PATH } from "./config/load.js";
 import { prepareDemoPool } from "./demo/demo-pool.js";
 import { loadProfile, type Profile } from "./profile/format.js";
 import { createExpert } from "../experts/factory.js";
@@ -87,6 +89,12 @@ export class Orchestrator {
     let profile: Profile | undefined = options.profile ?? (config.routing.profile ? await loadProfile(config.routing.profile) : undefined);
     let aggregator = config.aggregation.aggregator;
     const synthetic = expertConfigs.length === 0;
+    if (servesZoo(expertConfigs)) {
+      notice(
+        `no experts configured: serving the embedded zoo of ${expertConfigs.length} trained tiny experts ` +
+          `(${dirname(ZOO_CONFIG_PATH)}; skills: ${catalog.skills.map((s) => s.id).join(", ")})`,
+      );
+    }
     if (synthetic) {
       const demo = await prepareDemoPool(config.models.dir, catalog.skills.map((s) => s.id), 4);
       expertConfigs = demo.experts;
@@ -280,4 +288,10 @@ async function inspectExpert(expert: ExpertBackend, budget: { ram: number; vram:
     status.unavailable = { code: failure.code, message: failure.message };
   }
   return status;
+}
+
+/** Whether every expert is one of the zoo's committed models (the embedded default). */
+function servesZoo(experts: readonly ExpertConfig[]): boolean {
+  const zooModels = join(dirname(ZOO_CONFIG_PATH), "models");
+  return experts.length > 0 && experts.every((e) => e.backend === "llama" && dirname(e.model) === zooModels);
 }

@@ -1,24 +1,48 @@
 /**
  * Trains one zoo recipe and writes `<out>/<name>.gguf` plus `<name>.train.json` (loss curve, speed).
- * `npx tsx zoo/train-one.ts <name> [--out dir] [--steps n]` — the build runs one per core.
+ * `npx tsx zoo/train-one.ts <name> [--out dir] [--steps n] [--first-stage model.gguf]` — the build runs one per core.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { hashString } from "../orchestrator/prng.js";
 import { recipeNamed } from "./recipes.js";
-import { train, type Recipe } from "./train.js";
-import { modelKv, writeWeights } from "./weights-file.js";
+import type { Weights } from "./model.js";
+import { secondStage, train, type Recipe, type TrainProgress } from "./train.js";
+import { modelKv, readWeights, writeWeights } from "./weights-file.js";
 
-export async function trainOne(recipe: Recipe, outDir: string, log: (line: string) => void = () => undefined): Promise<{ path: string; seconds: number }> {
+export async function trainOne(
+  recipe: Recipe,
+  outDir: string,
+  log: (line: string) => void = () => undefined,
+  /** The first stage's model, to run only the second stage from it. */
+  firstStage?: string,
+): Promise<{ path: string; seconds: number }> {
   const started = performance.now();
-  const { weights, losses } = await train(recipe, {
+  const progress = (stage: Recipe) => ({
     every: 100,
-    onProgress: (p) => log(`${recipe.name} step ${p.step}/${recipe.steps} loss ${p.loss.toFixed(4)} lr ${p.learningRate.toExponential(2)} ${p.msPerStep.toFixed(0)} ms/step`),
+    onProgress: (p: TrainProgress) => log(`${stage.name} step ${p.step}/${stage.steps} loss ${p.loss.toFixed(4)} lr ${p.learningRate.toExponential(2)} ${p.msPerStep.toFixed(0)} ms/step`),
   });
-  const seconds = (performance.now() - started) / 1000;
   await mkdir(outDir, { recursive: true });
   const path = join(outDir, `${recipe.name}.gguf`);
+  const stage2 = secondStage(recipe);
+  let weights: Weights;
+  let losses: Array<{ step: number; loss: number }> = [];
+  let earlierSeconds = 0;
+  if (firstStage) {
+    weights = await readWeights(firstStage, recipe.shape);
+    // Keep the first stage's record (from the run that wrote it) in front of the second's.
+    const record = await readFile(join(outDir, `${recipe.name}.train.json`), "utf8").then((text) => JSON.parse(text) as { seconds: number; losses: typeof losses }, () => undefined);
+    if (record) ({ losses, seconds: earlierSeconds } = { losses: record.losses.filter((l) => l.step <= recipe.steps), seconds: record.seconds });
+  } else {
+    ({ weights, losses } = await train(recipe, progress(recipe)));
+  }
+  if (stage2) {
+    if (!firstStage) await writeWeights(join(outDir, `${recipe.name}.stage1.gguf`), weights, recipe.shape, modelKv(recipe.shape, recipe.name, "first stage"));
+    const second = await train(stage2, { ...progress(stage2), weights });
+    losses = [...losses, ...second.losses.map((l) => ({ step: l.step + recipe.steps, loss: l.loss }))];
+  }
+  const seconds = earlierSeconds + (performance.now() - started) / 1000;
   const recipeHash = hashString(JSON.stringify(recipe));
   await writeWeights(
     path,
@@ -26,7 +50,7 @@ export async function trainOne(recipe: Recipe, outDir: string, log: (line: strin
     recipe.shape,
     modelKv(recipe.shape, recipe.name, `conclave zoo ${recipe.description}`, [
       ["conclave.zoo.seed", { type: "u32", value: recipe.seed }],
-      ["conclave.zoo.steps", { type: "u32", value: recipe.steps }],
+      ["conclave.zoo.steps", { type: "u32", value: recipe.steps + (recipe.then?.steps ?? 0) }],
       ["conclave.zoo.recipe_hash", { type: "u32", value: recipeHash }],
     ]),
   );
@@ -35,12 +59,12 @@ export async function trainOne(recipe: Recipe, outDir: string, log: (line: strin
 }
 
 async function main(): Promise<void> {
-  const { positionals, values } = parseArgs({ allowPositionals: true, options: { out: { type: "string" }, steps: { type: "string" } } });
+  const { positionals, values } = parseArgs({ allowPositionals: true, options: { out: { type: "string" }, steps: { type: "string" }, "first-stage": { type: "string" } } });
   const name = positionals[0];
   if (!name) throw new Error("usage: train-one <recipe> [--out dir] [--steps n]");
   const base = recipeNamed(name);
   const recipe = values.steps ? { ...base, steps: Number(values.steps) } : base;
-  const { path, seconds } = await trainOne(recipe, values.out ?? "zoo/models", (line) => console.log(line));
+  const { path, seconds } = await trainOne(recipe, values.out ?? "zoo/models", (line) => console.log(line), values["first-stage"]);
   console.log(`${recipe.name}: wrote ${path} in ${seconds.toFixed(0)} s`);
 }
 

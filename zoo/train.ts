@@ -25,6 +25,19 @@ export interface Recipe {
   /** Share of examples that are synthesis tasks (question + candidates -> the right answer). */
   synthesis: number;
   shape: ModelShape;
+  /**
+   * A second stage continuing from the first's weights (fresh optimizer, warm-up and decay), e.g.
+   * to up-weight a skill that is learnt late. Its data stream has its own seed, so it can also be
+   * run alone from the first stage's saved model.
+   */
+  then?: Pick<Recipe, "steps" | "learningRate" | "warmup" | "mixture">;
+}
+
+/** The recipe a second stage trains with. */
+export function secondStage(recipe: Recipe): Recipe | undefined {
+  if (!recipe.then) return undefined;
+  const { then, ...first } = recipe;
+  return { ...first, ...then, name: `${recipe.name}:stage2` };
 }
 
 export const BALANCE_WEIGHT = 0.01;

@@ -6,8 +6,10 @@
  * CONFIG_INVALID listing every problem as `key.path: reason`, including references to experts that
  * are not configured.
  */
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { ConclaveError } from "../errors.js";
@@ -71,9 +73,53 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** The zoo's config (zoo/conclave.yaml): what serves when no experts are configured. */
+export const ZOO_CONFIG_PATH = fileURLToPath(new URL("../../zoo/conclave.yaml", import.meta.url));
+
+type Raw = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Raw => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** `over` wins key by key; objects merge, anything else (arrays too) replaces. */
+function merge(under: Raw, over: Raw): Raw {
+  const out: Raw = { ...under };
+  for (const [key, value] of Object.entries(over)) out[key] = isObject(value) && isObject(under[key]) ? merge(under[key], value) : value;
+  return out;
+}
+
+let zooPreset: Raw | undefined;
+
+/** The zoo config with its paths made absolute, so it can sit under a config from anywhere. */
+function embeddedZoo(): Raw {
+  if (!zooPreset) {
+    const raw = parseYaml(readFileSync(ZOO_CONFIG_PATH, "utf8")) as Raw;
+    const parsed = configSchema.parse(raw);
+    resolvePaths(parsed, dirname(ZOO_CONFIG_PATH));
+    zooPreset = {
+      experts: parsed.experts.map((expert, index) => ({ ...(raw.experts as Raw[])[index], model: expert.backend === "llama" ? expert.model : undefined })),
+      skills: merge(raw.skills as Raw, { catalog: parsed.skills.catalog, tagger: { path: parsed.skills.tagger.path } }),
+      routing: merge(raw.routing as Raw, { profile: parsed.routing.profile }),
+      aggregation: raw.aggregation,
+      generation: raw.generation,
+    };
+  }
+  return zooPreset;
+}
+
+/** A config without experts gets the zoo's experts and settings underneath its own (unless it asks for the synthetic pool). */
+function withEmbeddedPool(input: unknown): unknown {
+  const raw: Raw = isObject(input) ? input : {};
+  const experts = raw.experts;
+  const models = isObject(raw.models) ? raw.models : {};
+  if ((Array.isArray(experts) && experts.length > 0) || (experts !== undefined && !Array.isArray(experts))) return input;
+  if (models.embedded === "synthetic") return input;
+  const { experts: _none, ...rest } = raw;
+  return merge(embeddedZoo(), rest);
+}
+
 /** Validates a config object; `baseDir` anchors relative paths, `source` names it in errors. */
 export function parseConfig(input: unknown, baseDir: string, source = "config"): Readonly<Config> {
-  const parsed = configSchema.safeParse(input ?? {});
+  const parsed = configSchema.safeParse(withEmbeddedPool(input ?? {}));
   if (!parsed.success) {
     throw new ConclaveError("CONFIG_INVALID", `invalid ${source}:\n  ${formatIssues(parsed.error.issues).join("\n  ")}`);
   }

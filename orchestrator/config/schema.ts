@@ -218,6 +218,12 @@ export const configSchema = z.strictObject({
       /** Where `hf:` models are found and downloaded to. */
       dir: z.string().default("./models"),
       allowDownload: z.boolean().default(false),
+      /**
+       * What serves when no experts are configured: "zoo" = the trained tiny experts committed in
+       * zoo/ (with their catalog, tagger and profile, see zoo/conclave.yaml); "synthetic" = generated
+       * random-weight MoE models (answers are noise; for exercising routing and scheduling).
+       */
+      embedded: z.enum(["zoo", "synthetic"]).default("zoo"),
     })
     .prefault({}),
   memory: z
@@ -228,7 +234,7 @@ export const configSchema = z.strictObject({
       vramBudget: budget.default("auto"),
     })
     .prefault({}),
-  /** Empty: the embedded demo pool of synthetic MoE experts is generated and used. */
+  /** Empty: the embedded pool serves (`models.embedded`). */
   experts: z.array(expertSchema).default([]),
   skills: z
     .strictObject({

@@ -18,7 +18,7 @@ describe("keyword tagging from config", () => {
     const config = parseConfig(
       {
         runtime: { gpu: false, maxThreads: 2 },
-        models: { dir: join(dir, "models") },
+        models: { dir: join(dir, "models"), embedded: "synthetic" },
         generation: { maxTokens: 2 },
         aggregation: { method: "vote" },
         skills: { tagger: { kind: "keyword", model: "demo-writer" } },

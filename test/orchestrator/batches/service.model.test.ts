@@ -22,7 +22,7 @@ afterAll(async () => {
 
 async function service(dir: string, windowHours = 24) {
   const orchestrator = await Orchestrator.create(
-    parseConfig({ runtime: { gpu: false, maxThreads: 2 }, models: { dir: "models" }, batches: { dir: "batches", completionWindowHours: windowHours } }, dir),
+    parseConfig({ runtime: { gpu: false, maxThreads: 2 }, models: { dir: "models", embedded: "synthetic" }, batches: { dir: "batches", completionWindowHours: windowHours } }, dir),
   );
   const batches = new BatchService(orchestrator, new EmbeddedExecutor(orchestrator, join(dir, "batches", "work")));
   await batches.start();

@@ -18,7 +18,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "conclave-cli-"));
   configPath = join(dir, "conclave.yaml");
   // No experts: the embedded demo pool, written into this test's own models dir.
-  await writeFile(configPath, ["runtime:", "  gpu: false", "  maxThreads: 2", "models:", "  dir: ./models", "generation:", "  maxTokens: 6", "aggregation:", "  maxTokens: 6", ""].join("\n"));
+  await writeFile(configPath, ["runtime:", "  gpu: false", "  maxThreads: 2", "models:", "  dir: ./models", "  embedded: synthetic", "generation:", "  maxTokens: 6", "aggregation:", "  maxTokens: 6", ""].join("\n"));
 });
 
 afterAll(() => rm(dir, { recursive: true, force: true }));

@@ -14,7 +14,7 @@ describe("serve", () => {
   it("listens on $PORT, answers, then shuts down on the stop signal", async () => {
     const dir = await mkdtemp(join(tmpdir(), "conclave-serve-"));
     const orchestrator = await Orchestrator.create(
-      parseConfig({ runtime: { gpu: false, maxThreads: 2 }, models: { dir: join(dir, "models") }, server: { host: "127.0.0.1", port: 1 } }, dir),
+      parseConfig({ runtime: { gpu: false, maxThreads: 2 }, models: { dir: join(dir, "models"), embedded: "synthetic" }, server: { host: "127.0.0.1", port: 1 } }, dir),
     );
     const printed: string[] = [];
     let stop!: (signal: string) => void;

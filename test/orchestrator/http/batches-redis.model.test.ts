@@ -32,7 +32,7 @@ beforeAll(async () => {
   const configPath = join(dir, "conclave.yaml");
   await writeFile(
     configPath,
-    ["runtime: { gpu: false, maxThreads: 2 }", "models: { dir: ./models }", "generation: { maxTokens: 3 }", "aggregation: { maxTokens: 3 }", `batches: { dir: ./batches, queue: { prefix: http${process.pid} } }`, ""].join("\n"),
+    ["runtime: { gpu: false, maxThreads: 2 }", "models: { dir: ./models, embedded: synthetic }", "generation: { maxTokens: 3 }", "aggregation: { maxTokens: 3 }", `batches: { dir: ./batches, queue: { prefix: http${process.pid} } }`, ""].join("\n"),
   );
   orchestrator = await Orchestrator.create(await loadConfig(configPath));
   const env = { REDIS_URL: redis.url };

@@ -25,7 +25,7 @@ export async function startTestServer(server: Record<string, unknown> = {}, apiK
   const config = parseConfig(
     {
       runtime: { gpu: false, maxThreads: 2 },
-      models: { dir: join(dir, "models") },
+      models: { dir: join(dir, "models"), embedded: "synthetic" },
       generation: { maxTokens: 4 },
       aggregation: { maxTokens: 4 },
       server,

@@ -31,7 +31,7 @@ const served = () => Object.values(orchestrator.stats().experts).reduce((sum, e)
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "conclave-mcp-"));
   const config = parseConfig(
-    { runtime: { gpu: false, maxThreads: 2 }, models: { dir }, generation: { maxTokens: 4 }, aggregation: { maxTokens: 4 } },
+    { runtime: { gpu: false, maxThreads: 2 }, models: { dir, embedded: "synthetic" }, generation: { maxTokens: 4 }, aggregation: { maxTokens: 4 } },
     dir,
   );
   orchestrator = await Orchestrator.create(config);

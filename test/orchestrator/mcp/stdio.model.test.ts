@@ -34,7 +34,7 @@ function alive(pid: number): boolean {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "conclave-mcp-stdio-"));
   configPath = join(dir, "conclave.yaml");
-  await writeFile(configPath, ["runtime:", "  gpu: false", "  maxThreads: 2", "models:", "  dir: ./models", "generation:", "  maxTokens: 3", "aggregation:", "  maxTokens: 3", ""].join("\n"));
+  await writeFile(configPath, ["runtime:", "  gpu: false", "  maxThreads: 2", "models:", "  dir: ./models", "  embedded: synthetic", "generation:", "  maxTokens: 3", "aggregation:", "  maxTokens: 3", ""].join("\n"));
 });
 
 afterAll(() => rm(dir, { recursive: true, force: true }));

@@ -28,7 +28,7 @@ export const QUESTIONS = [
 export function testConfigInput(dir: string, queue: Record<string, unknown> = {}, maxTokens = 4): Record<string, unknown> {
   return {
     runtime: { gpu: false, maxThreads: 2 },
-    models: { dir: join(dir, "models") },
+    models: { dir: join(dir, "models"), embedded: "synthetic" },
     generation: { maxTokens },
     aggregation: { maxTokens: 4 },
     batches: { dir: join(dir, "batches"), queue },
