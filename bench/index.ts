@@ -5,11 +5,13 @@
 import { benchBatchGrouping } from "./batch-grouping.js";
 import { benchBatchQueues } from "./batch-queues.js";
 import { benchHttpOverhead } from "./http-overhead.js";
+import { benchTagger } from "./tagger.js";
 
 const benches: Record<string, () => Promise<void>> = {
   "batch-grouping": benchBatchGrouping,
   "batch-queues": benchBatchQueues,
   "http-overhead": benchHttpOverhead,
+  tagger: benchTagger,
 };
 
 const name = process.argv[2] ?? "";
