@@ -85,12 +85,14 @@ describe("trained tagger from config", () => {
   });
 
   it("requires a path for kind: trained and reports a missing file at start-up", () => {
-    expect(() => parseConfig({ skills: { tagger: { kind: "trained" } } }, "/")).toThrowError(/skills\.tagger\.path: required when kind is trained/);
-    const config = parseConfig({ skills: { tagger: { kind: "trained", path: "nowhere/tagger.json" } } }, "/base");
+    // Experts are configured so the embedded zoo preset (which brings its own tagger) stays out.
+    const experts = [remote("a")];
+    expect(() => parseConfig({ experts, skills: { tagger: { kind: "trained" } } }, "/")).toThrowError(/skills\.tagger\.path: required when kind is trained/);
+    const config = parseConfig({ experts, skills: { tagger: { kind: "trained", path: "nowhere/tagger.json" } } }, "/base");
     expect(() => buildRouter({ config, catalog: DEFAULT_CATALOG, profile: undefined, available: [], scheduler: noScheduler })).toThrowError(
       /trained tagger \/base\/nowhere\/tagger\.json not found/,
     );
     // The default stays lexical.
-    expect(parseConfig({}, "/").skills.tagger.kind).toBe("lexical");
+    expect(parseConfig({ experts }, "/").skills.tagger.kind).toBe("lexical");
   });
 });
