@@ -77,6 +77,9 @@ export async function runProfileCommand(
   await writeAtomically(reportPathFor(options.out), `${JSON.stringify(result.report, null, 2)}\n`);
   await rm(checkpoint, { force: true });
   print(formatProfileSummary(result));
+  // Grouping by expert means one load per model per phase at most (fewer when models stay resident).
+  const loads = Object.entries(orchestrator.stats().experts).map(([id, e]) => `${id}×${e.loads}`);
+  print(`loads       ${loads.join(", ") || "(none)"}`);
   print(`wrote ${options.out} and ${reportPathFor(options.out)}`);
   return result;
 }
