@@ -7,6 +7,10 @@ import { createHash } from "node:crypto";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { skillsFitCommand } from "../orchestrator/cli/skills.js";
+import { runProfileCommand } from "../orchestrator/cli/profile.js";
+import { parseConfig } from "../orchestrator/config/load.js";
+import { Orchestrator } from "../orchestrator/orchestrator.js";
 import { writeDataFiles, TEST_PER_SKILL, VALIDATION_PER_SKILL } from "./data-files.js";
 import { evaluateModel } from "./evaluate.js";
 import { ZOO_RECIPES, ZOO_SHAPE } from "./recipes.js";
@@ -31,7 +35,7 @@ async function sha256(path: string): Promise<string> {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { "skip-training": { type: "boolean" }, jobs: { type: "string" } } });
   const started = performance.now();
-  await writeDataFiles(ZOO_DIR);
+  const files = await writeDataFiles(ZOO_DIR);
   if (!values["skip-training"]) await trainAll(MODELS_DIR, Number(values.jobs ?? 2));
   const trainedIn = (performance.now() - started) / 1000;
   const test = evaluationSet("test", TEST_PER_SKILL, 0);
@@ -73,6 +77,19 @@ async function main(): Promise<void> {
   };
   await writeFile(join(ZOO_DIR, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   console.log(`wrote ${join(ZOO_DIR, "manifest.json")}`);
+  await fitTaggerAndProfile(files);
+}
+
+/** The zoo's skill tagger (from labelled questions) and its measured profile (from the validation split). */
+async function fitTaggerAndProfile(files: Record<string, string>): Promise<void> {
+  await skillsFitCommand({ examples: files.taggerTrain!, out: join(ZOO_DIR, "tagger.json"), catalog: files.catalog! }, console.log);
+  // Profiled without a profile: routing does not matter here, every expert answers every question.
+  const orchestrator = await Orchestrator.create(parseConfig({ runtime: { gpu: false }, routing: { profile: undefined } }, process.cwd(), "zoo"));
+  try {
+    await runProfileCommand(orchestrator, { validation: files.validation!, out: join(ZOO_DIR, "profiles.json"), progress: true }, console.log, console.error);
+  } finally {
+    await orchestrator.close();
+  }
 }
 
 main().then(

@@ -26,7 +26,7 @@ export interface ModelShape {
 export type Weights = Record<string, tf.Variable>;
 
 /** Matrix product whose gradient uses explicit transposes (see the speed note above). */
-export const mm = tf.customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+export const mm = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
     value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
@@ -36,7 +36,7 @@ export const mm = tf.customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFu
       return [tf.matMul(dy as tf.Tensor2D, perm(sb) as tf.Tensor2D), tf.matMul(perm(sa) as tf.Tensor2D, dy as tf.Tensor2D)];
     },
   };
-}) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
 export function initWeights(shape: ModelShape, seed: number): Weights {
   const { vocab: V, embedding: D, layers, experts: X, feedForward: F } = shape;

@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { hashString } from "../orchestrator/prng.js";
 import { recipeNamed } from "./recipes.js";
 import type { Weights } from "./model.js";
-import { secondStage, train, type Recipe, type TrainProgress } from "./train.js";
+import { secondStage, train, useWasmBackend, type Recipe, type TrainProgress } from "./train.js";
 import { modelKv, readWeights, writeWeights } from "./weights-file.js";
 
 export async function trainOne(
@@ -30,6 +30,7 @@ export async function trainOne(
   let losses: Array<{ step: number; loss: number }> = [];
   let earlierSeconds = 0;
   if (firstStage) {
+    await useWasmBackend(); // the weights must be created on the backend that trains them
     weights = await readWeights(firstStage, recipe.shape);
     // Keep the first stage's record (from the run that wrote it) in front of the second's.
     const record = await readFile(join(outDir, `${recipe.name}.train.json`), "utf8").then((text) => JSON.parse(text) as { seconds: number; losses: typeof losses }, () => undefined);

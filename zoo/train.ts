@@ -162,7 +162,8 @@ export async function train(
       const b = makeBatch(examples, recipe.shape.vocab);
       let c = constants.get(b.length);
       if (!c) {
-        c = tf.tidy(() => sequenceConstants(recipe.shape, b.length));
+        // Made inside the step's tidy scope, so kept explicitly; reused by every step of this length.
+        c = sequenceConstants(recipe.shape, b.length);
         for (const t of Object.values(c)) tf.keep(t);
         constants.set(b.length, c);
       }
@@ -172,7 +173,7 @@ export async function train(
       const scale = tf.minimum(tf.scalar(1), tf.div(CLIP_NORM, tf.add(norm, 1e-6)));
       const clipped: Record<string, tf.Tensor> = {};
       for (const [name, g] of Object.entries(grads)) clipped[name] = tf.mul(g, scale);
-      optimizer.applyGradients(clipped as tf.NamedTensorMap);
+      optimizer.applyGradients(clipped as unknown as Parameters<typeof optimizer.applyGradients>[0]);
       return value.dataSync()[0]!;
     });
     windowLoss += loss;
