@@ -6,12 +6,14 @@ import { benchBatchGrouping } from "./batch-grouping.js";
 import { benchBatchQueues } from "./batch-queues.js";
 import { benchHttpOverhead } from "./http-overhead.js";
 import { benchTagger } from "./tagger.js";
+import { benchZoo } from "./zoo.js";
 
 const benches: Record<string, () => Promise<void>> = {
   "batch-grouping": benchBatchGrouping,
   "batch-queues": benchBatchQueues,
   "http-overhead": benchHttpOverhead,
   tagger: benchTagger,
+  zoo: benchZoo,
 };
 
 const name = process.argv[2] ?? "";
