@@ -24,6 +24,8 @@ export interface Suitability {
   skillScore: number;
   competence: number;
   contributions: SkillContribution[];
+  /** Set when every score was <= 0: the worst score, which suitability was measured from. */
+  relativeTo?: number;
 }
 
 export interface SymbolicOptions {
@@ -38,7 +40,14 @@ export function noExpertAvailable(strategy: string): ConclaveError {
   return new ConclaveError("NO_EXPERT_AVAILABLE", `${strategy} routing: no expert is available`);
 }
 
-/** Every available expert's suitability, best first; ties go by expert id so the order is stable. */
+/**
+ * Every available expert's suitability, best first; ties go by expert id so the order is stable.
+ *
+ * Relative evidence: when no expert has a positive score on the tagged skills (all did worse than
+ * chance on validation) but their scores differ, the least bad is still the best bet. Scores are
+ * then taken relative to the worst (worst -> 0) before competence multiplies them; multiplying a
+ * negative score by competence would rank the more competent expert lower.
+ */
 export function suitability(skills: readonly SkillTag[], profile: Profile | undefined, available: readonly string[]): Suitability[] {
   const rows = distinct(available).map((expertId): Suitability => {
     // Without a profile nothing separates the experts: all equal, no evidence.
@@ -52,6 +61,14 @@ export function suitability(skills: readonly SkillTag[], profile: Profile | unde
     const competence = competenceOf(profile, expertId);
     return { expertId, suitability: skillScore * competence, skillScore, competence, contributions };
   });
+  const scores = rows.map((row) => row.skillScore);
+  const worst = Math.min(...scores);
+  if (rows.length > 1 && Math.max(...scores) <= 0 && Math.max(...scores) > worst) {
+    for (const row of rows) {
+      row.relativeTo = worst;
+      row.suitability = (row.skillScore - worst) * row.competence;
+    }
+  }
   return rows.sort((a, b) => b.suitability - a.suitability || compareIds(a.expertId, b.expertId));
 }
 
@@ -65,7 +82,8 @@ export function explain(row: Suitability): string {
   const shown = evidence.slice(0, 3).map((c) => `${c.skill} ${fixed(c.profileScore, 1)} x ${fixed(c.tagScore)} tag`);
   if (evidence.length > 3) shown.push(`${evidence.length - 3} more`);
   const text = shown.length > 0 ? shown.join(" + ") : "no evidence on the tagged skills";
-  return `${text}; competence ${fixed(row.competence)} → ${fixed(row.suitability)}`;
+  const relative = row.relativeTo === undefined ? "" : ` (all scores <= 0: measured from the worst, ${fixed(row.relativeTo, 1)})`;
+  return `${text}${relative}; competence ${fixed(row.competence)} → ${fixed(row.suitability)}`;
 }
 
 /** Why suitability cannot rank the experts, or undefined when it can. */

@@ -92,9 +92,10 @@ describe("recruitSymbolic", () => {
     // competence 1 and 0.9, both positive: weights 1/1.9 and 0.9/1.9
     expect(none.recruits[0]!.weight).toBeCloseTo(1 / 1.9, 10);
 
-    const negative = recruitSymbolic([{ skill: "history", score: 1 }], profile, ["alpha", "gamma"], { k: 1, selection: "top", seed: 0 });
-    expect(negative.fallback).toMatch(/^no expert has positive evidence for history/);
-    expect(negative.recruits.map((r) => r.expertId)).toEqual(["alpha"]);
+    // Nobody has a score on geography: nothing separates them.
+    const unknown = recruitSymbolic([{ skill: "geography", score: 1 }], profile, ["alpha", "gamma"], { k: 1, selection: "top", seed: 0 });
+    expect(unknown.fallback).toMatch(/^no expert has positive evidence for geography/);
+    expect(unknown.recruits.map((r) => r.expertId)).toEqual(["alpha"]);
 
     const noProfile = recruitSymbolic(math, undefined, ["zed", "amy", "kim"], { k: 2, selection: "sample", seed: 3 });
     expect(noProfile.fallback).toBe("no profile: every expert counts as equally skilled; recruited the first 2 available");
@@ -102,6 +103,17 @@ describe("recruitSymbolic", () => {
       ["zed", 0.5],
       ["amy", 0.5],
     ]);
+  });
+
+  it("ranks by the least bad when every score on the tagged skills is negative or zero", () => {
+    // history: alpha -3, gamma 0 (no record). Measured from the worst (-3): alpha 0 x 0.8 = 0,
+    // gamma 3 x 0.5 = 1.5. Competence times a negative score would have put alpha first.
+    const recruitment = recruitSymbolic([{ skill: "history", score: 1 }], profile, ["alpha", "gamma"], { k: 2, selection: "top", seed: 0 });
+    expect(recruitment.fallback).toBeUndefined();
+    expect(recruitment.recruits.map((r) => r.expertId)).toEqual(["gamma", "alpha"]);
+    expect(recruitment.recruits[0]!.reason).toMatch(/measured from the worst, -3\.0\); competence 0\.50 → 1\.50$/);
+    // 1.5 and 0 shifted by a tenth of the spread: 1.65 / 1.8 and 0.15 / 1.8
+    expect(recruitment.recruits[0]!.weight).toBeCloseTo(1.65 / 1.8, 10);
   });
 
   it("throws NO_EXPERT_AVAILABLE when nobody is available", () => {
