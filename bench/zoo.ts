@@ -86,6 +86,7 @@ export async function benchZoo(): Promise<void> {
   rows.push(await runSystem("all experts + aggregator (MoA)", { routing: { strategy: "fixed", fixed: ids }, aggregation: { method: "synthesize", skipWhenAgree: false } }, items));
   rows.push(await runSystem("all experts + vote", { routing: { strategy: "fixed", fixed: ids }, aggregation: { method: "vote" } }, items));
   rows.push(await runSystem("Symbolic-MoE top-3 + aggregator", { routing: { strategy: "symbolic", k: 3 } }, items));
+  rows.push(await runSystem("Symbolic-MoE top-3 + vote", { routing: { strategy: "symbolic", k: 3 }, aggregation: { method: "vote" } }, items));
   rows.push(await runSystem("Symbolic-MoE top-1", { routing: { strategy: "symbolic", k: 1 } }, items));
   rows.push(await runSystem("CoE category routing", { routing: { strategy: "category" } }, items));
   rows.push(await runSystem("adaptive k (top-p 0.8, 1-3)", { routing: { strategy: "adaptive" } }, items));
