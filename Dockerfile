@@ -56,6 +56,7 @@ COPY --chown=node:node orchestrator ./orchestrator
 COPY --chown=node:node experts ./experts
 COPY --chown=node:node skills ./skills
 COPY --chown=node:node queues ./queues
+COPY --chown=node:node zoo ./zoo
 COPY --chown=node:node conclave.example.yaml ./
 
 # CONCLAVE_CONFIG is left to the runtime (compose sets /config/conclave.yaml); without it the CLI
