@@ -1,6 +1,6 @@
 /**
  * Regenerates the zoo: data files, training (two models at a time), measurement with
- * node-llama-cpp and the manifest. `npm run zoo:build` (about an hour on two cores);
+ * node-llama-cpp and the manifest. `npm run zoo:build` (about 100 minutes on two cores);
  * `--skip-training` re-measures the committed models and rewrites the manifest only.
  */
 import { createHash } from "node:crypto";
