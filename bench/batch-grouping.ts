@@ -19,11 +19,7 @@ import { disposeRuntime } from "../experts/llama/runtime.js";
 import { writeTestModelSet } from "../experts/testmodels/generate.js";
 import { DEMO_AGGREGATOR, DEMO_EXPERTS, demoProfile } from "../orchestrator/demo/demo-pool.js";
 import { DEFAULT_CATALOG } from "../skills/default-catalog.js";
-
-function arg(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1] ?? fallback : fallback;
-}
+import { arg } from "./args.js";
 
 export async function benchBatchGrouping(): Promise<void> {
   const size = parseByteSize(arg("size", "300MB"))!;

@@ -17,11 +17,7 @@ import { BullmqExecutor } from "../queues/bullmq/executor.js";
 import { runWorker } from "../queues/bullmq/worker.js";
 import { disposeRuntime } from "../experts/llama/runtime.js";
 import { startRedis } from "../test/helpers/redis.js";
-
-function arg(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
-}
+import { arg } from "./args.js";
 
 interface Row {
   mode: string;

@@ -24,11 +24,7 @@ import { Orchestrator } from "../orchestrator/orchestrator.js";
 import { buildServer } from "../orchestrator/http/server.js";
 import { disposeRuntime, getRuntime } from "../experts/llama/runtime.js";
 import { writeTestModelSet } from "../experts/testmodels/generate.js";
-
-function arg(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1] ?? fallback : fallback;
-}
+import { arg } from "./args.js";
 
 function positiveInt(name: string, fallback: string): number {
   const value = Number(arg(name, fallback));

@@ -15,11 +15,7 @@ import { evaluateClassifier } from "../skills/classifier-metrics.js";
 import { type LabelledExample, readLabelledExamples } from "../skills/labelled-examples.js";
 import { terms } from "../skills/text.js";
 import { TrainedTagger } from "../skills/trained-tagger.js";
-
-function arg(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
-}
+import { arg } from "./args.js";
 
 type Vector = Map<string, number>;
 

@@ -16,11 +16,7 @@ import { readValidation, type ValidationItem } from "../orchestrator/profile/val
 import { dirname, join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { readFile } from "node:fs/promises";
-
-function arg(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
-}
+import { arg } from "./args.js";
 
 interface Row {
   system: string;
