@@ -15,17 +15,9 @@ import { evaluateClassifier } from "../skills/classifier-metrics.js";
 import { type LabelledExample, readLabelledExamples } from "../skills/labelled-examples.js";
 import { terms } from "../skills/text.js";
 import { TrainedTagger } from "../skills/trained-tagger.js";
+import { normalise, type Vector } from "../skills/lexical-tagger.js";
 import { arg } from "./args.js";
 
-type Vector = Map<string, number>;
-
-function normalise(vector: Vector): Vector {
-  let sum = 0;
-  for (const value of vector.values()) sum += value * value;
-  const norm = Math.sqrt(sum);
-  if (norm > 0) for (const [key, value] of vector) vector.set(key, value / norm);
-  return vector;
-}
 
 /** The baseline: TF-IDF nearest centroid over word unigrams and bigrams. */
 export class CentroidClassifier {

@@ -7,7 +7,7 @@ import type { SkillCatalog, SkillDefinition } from "./catalog.js";
 import { terms } from "./text.js";
 import type { SkillTagger, TagLimits } from "./tagger.js";
 
-type Vector = Map<string, number>;
+export type Vector = Map<string, number>;
 
 // Ids and keywords are curated signal; descriptions and examples are prose with incidental words.
 const WEIGHTS = { id: 3, keyword: 3, description: 1, example: 1 } as const;
@@ -29,7 +29,8 @@ function skillCounts(skill: SkillDefinition): Map<string, number> {
   return counts;
 }
 
-function normalise(vector: Vector): Vector {
+/** Scales a sparse vector to unit length in place (a zero vector stays zero). */
+export function normalise(vector: Vector): Vector {
   let sum = 0;
   for (const value of vector.values()) sum += value * value;
   const norm = Math.sqrt(sum);
