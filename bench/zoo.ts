@@ -16,6 +16,7 @@ import { readValidation, type ValidationItem } from "../orchestrator/profile/val
 import { dirname, join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { readFile } from "node:fs/promises";
+import { accuracyOf } from "../zoo/evaluate.js";
 import { arg } from "./args.js";
 
 interface Row {
@@ -31,13 +32,11 @@ const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 
 
 function score(items: readonly ValidationItem[], answers: readonly string[]): Pick<Row, "accuracy" | "perSkill"> & { right: boolean[] } {
   const right = items.map((item, i) => grade(answers[i] ?? "", item.spec).correct);
-  const perSkill: Record<string, number> = {};
-  for (const skill of [...new Set(items.map((item) => item.skills?.[0] ?? "?"))]) {
-    const indices = items.map((item, i) => (item.skills?.[0] === skill ? i : -1)).filter((i) => i >= 0);
-    perSkill[skill] = round(indices.filter((i) => right[i]).length / indices.length);
-  }
-  return { accuracy: round(right.filter(Boolean).length / items.length), perSkill, right };
+  const { overall, perSkill } = accuracyOf(items.map(skillOf), right);
+  return { accuracy: overall, perSkill, right };
 }
+
+const skillOf = (item: ValidationItem) => item.skills?.[0] ?? "?";
 
 async function runSystem(name: string, overrides: Record<string, unknown>, items: readonly ValidationItem[]): Promise<Row & { right: boolean[] }> {
   const config = parseConfig({ runtime: { gpu: false }, ...overrides }, process.cwd(), name);
@@ -69,7 +68,7 @@ export async function benchZoo(): Promise<void> {
   const { items: all } = await readValidation(join(dirname(ZOO_CONFIG_PATH), "data", "test.jsonl"));
   const taken = new Map<string, number>();
   const items = all.filter((item) => {
-    const skill = item.skills?.[0] ?? "?";
+    const skill = skillOf(item);
     taken.set(skill, (taken.get(skill) ?? 0) + 1);
     return taken.get(skill)! <= perSkill;
   });
@@ -89,12 +88,8 @@ export async function benchZoo(): Promise<void> {
   // The oracle: an instance counts as right when any single expert got it right (one call, if you knew which).
   const singles = rows.slice(0, ids.length);
   const oracleRight = items.map((_, i) => singles.some((row) => row.right[i]));
-  const perSkillOracle: Record<string, number> = {};
-  for (const skill of Object.keys(singles[0]!.perSkill)) {
-    const indices = items.map((item, i) => (item.skills?.[0] === skill ? i : -1)).filter((i) => i >= 0);
-    perSkillOracle[skill] = round(indices.filter((i) => oracleRight[i]).length / indices.length);
-  }
-  const oracle = { system: "oracle (best single expert per question)", accuracy: round(oracleRight.filter(Boolean).length / items.length), perSkill: perSkillOracle, callsPerInstance: 1, tokensPerInstance: NaN, seconds: 0 };
+  const { overall, perSkill: perSkillOracle } = accuracyOf(items.map(skillOf), oracleRight);
+  const oracle = { system: "oracle (best single expert per question)", accuracy: overall, perSkill: perSkillOracle, callsPerInstance: 1, tokensPerInstance: NaN, seconds: 0 };
   console.log(`${oracle.system.padEnd(34)} ${oracle.accuracy.toFixed(3)}`);
   const table = [...rows.map(({ right: _right, ...row }) => row), oracle];
   const skills = Object.keys(table[0]!.perSkill);

@@ -8,7 +8,7 @@ import { getLlama } from "node-llama-cpp";
 import { hashString, mulberry32 } from "../orchestrator/prng.js";
 import { candidateSet, synthesisPrompt } from "./candidates.js";
 import { llamaGreedyAnswers } from "./llama-side.js";
-import { SKILL_IDS, type TaskItem } from "./tasks.js";
+import type { TaskItem } from "./tasks.js";
 import { promptOf } from "./train.js";
 
 export interface SkillAccuracy {
@@ -20,14 +20,21 @@ export function isRight(answer: string, expected: string): boolean {
   return answer.trim() === expected;
 }
 
-export function accuracyBySkill(items: readonly TaskItem[], answers: readonly string[]): SkillAccuracy {
+/** Share right overall and per skill (skills in the order they first appear), rounded to 0.001. */
+export function accuracyOf(skills: readonly string[], right: readonly boolean[]): SkillAccuracy {
   const perSkill: Record<string, number> = {};
-  for (const skill of SKILL_IDS) {
-    const indices = items.map((item, i) => (item.skill === skill ? i : -1)).filter((i) => i >= 0);
-    if (indices.length > 0) perSkill[skill] = round(indices.filter((i) => isRight(answers[i]!, items[i]!.answer)).length / indices.length);
+  for (const skill of new Set(skills)) {
+    const indices = skills.map((s, i) => (s === skill ? i : -1)).filter((i) => i >= 0);
+    perSkill[skill] = round(indices.filter((i) => right[i]).length / indices.length);
   }
-  const overall = round(items.filter((item, i) => isRight(answers[i]!, item.answer)).length / items.length);
-  return { overall, perSkill };
+  return { overall: round(right.filter(Boolean).length / right.length), perSkill };
+}
+
+export function accuracyBySkill(items: readonly TaskItem[], answers: readonly string[]): SkillAccuracy {
+  return accuracyOf(
+    items.map((item) => item.skill),
+    items.map((item, i) => isRight(answers[i]!, item.answer)),
+  );
 }
 
 function round(value: number): number {
