@@ -80,11 +80,15 @@ export async function benchZoo(): Promise<void> {
   for (const id of ids) rows.push(await runSystem(`single: ${id}`, { routing: { strategy: "fixed", fixed: [id] }, ...single }, items));
   rows.push(await runSystem("all experts + aggregator (MoA)", { routing: { strategy: "fixed", fixed: ids }, aggregation: { method: "synthesize", skipWhenAgree: false } }, items));
   rows.push(await runSystem("all experts + vote", { routing: { strategy: "fixed", fixed: ids }, aggregation: { method: "vote" } }, items));
-  rows.push(await runSystem("Symbolic-MoE top-3 + aggregator", { routing: { strategy: "symbolic", k: 3 } }, items));
-  rows.push(await runSystem("Symbolic-MoE top-3 + vote", { routing: { strategy: "symbolic", k: 3 }, aggregation: { method: "vote" } }, items));
+  // Every row names its aggregation: the zoo's config (which the rows sit on) aggregates by vote.
+  const synthesize = { aggregation: { method: "synthesize" } };
+  const vote = { aggregation: { method: "vote" } };
+  rows.push(await runSystem("Symbolic-MoE top-3 + aggregator", { routing: { strategy: "symbolic", k: 3 }, ...synthesize }, items));
+  rows.push(await runSystem("Symbolic-MoE top-3 + vote", { routing: { strategy: "symbolic", k: 3 }, ...vote }, items));
   rows.push(await runSystem("Symbolic-MoE top-1", { routing: { strategy: "symbolic", k: 1 } }, items));
   rows.push(await runSystem("CoE category routing", { routing: { strategy: "category" } }, items));
-  rows.push(await runSystem("adaptive k (top-p 0.8, 1-3)", { routing: { strategy: "adaptive" } }, items));
+  rows.push(await runSystem("adaptive k (top-p 0.8, 1-3) + aggregator", { routing: { strategy: "adaptive" }, ...synthesize }, items));
+  rows.push(await runSystem("adaptive k (top-p 0.8, 1-3) + vote", { routing: { strategy: "adaptive" }, ...vote }, items));
   // The oracle: an instance counts as right when any single expert got it right (one call, if you knew which).
   const singles = rows.slice(0, ids.length);
   const oracleRight = items.map((_, i) => singles.some((row) => row.right[i]));
