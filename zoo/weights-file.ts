@@ -22,18 +22,33 @@ function source(name: string, dims: number[], data: Float32Array): TensorSource 
   return { name, dims, type: "F32", fillRow: (row, out) => out.set(data.subarray(row * rowLength, (row + 1) * rowLength)) };
 }
 
-/** Per-expert blocks of a [in, X*F] (or [X*F, out]) training matrix, each transposed, in GGUF order. */
-function expertBlocks(data: Float32Array, shape: ModelShape, down: boolean): Float32Array {
+/**
+ * Where each value of an expert tensor goes: `order[g]` is the index in the training matrix
+ * ([D, X*F] for gate/up, [X*F, D] for down) of GGUF value g (ne [D, F, X] / [F, D, X]: one
+ * transposed block per expert). One mapping serves writing and reading back.
+ */
+function expertOrder(shape: ModelShape, down: boolean): Uint32Array {
   const { embedding: D, experts: X, feedForward: F } = shape;
-  const out = new Float32Array(data.length);
+  const order = new Uint32Array(D * X * F);
   for (let e = 0; e < X; e++) {
     for (let f = 0; f < F; f++) {
       for (let i = 0; i < D; i++) {
-        if (down) out[e * D * F + i * F + f] = data[(e * F + f) * D + i]!; // ne [F, D, X]
-        else out[e * F * D + f * D + i] = data[i * X * F + e * F + f]!; // ne [D, F, X]
+        if (down) order[e * D * F + i * F + f] = (e * F + f) * D + i;
+        else order[e * F * D + f * D + i] = i * X * F + e * F + f;
       }
     }
   }
+  return order;
+}
+
+function toExpertBlocks(data: Float32Array, shape: ModelShape, down: boolean): Float32Array {
+  const order = expertOrder(shape, down);
+  return Float32Array.from(order, (from) => data[from]!);
+}
+
+function fromExpertBlocks(data: Float32Array, shape: ModelShape, down: boolean): Float32Array {
+  const out = new Float32Array(data.length);
+  expertOrder(shape, down).forEach((to, g) => (out[to] = data[g]!));
   return out;
 }
 
@@ -55,9 +70,9 @@ function tensors(weights: Record<string, Float32Array>, shape: ModelShape): Tens
       source(`${p}attn_output.weight`, [D, D], transpose(get(`o${l}`), D, D)),
       source(`${p}ffn_norm.weight`, [D], get(`ffnNorm${l}`)),
       source(`${p}ffn_gate_inp.weight`, [D, X], transpose(get(`router${l}`), D, X)),
-      source(`${p}ffn_gate_exps.weight`, [D, F, X], expertBlocks(get(`gate${l}`), shape, false)),
-      source(`${p}ffn_up_exps.weight`, [D, F, X], expertBlocks(get(`up${l}`), shape, false)),
-      source(`${p}ffn_down_exps.weight`, [F, D, X], expertBlocks(get(`down${l}`), shape, true)),
+      source(`${p}ffn_gate_exps.weight`, [D, F, X], toExpertBlocks(get(`gate${l}`), shape, false)),
+      source(`${p}ffn_up_exps.weight`, [D, F, X], toExpertBlocks(get(`up${l}`), shape, false)),
+      source(`${p}ffn_down_exps.weight`, [F, D, X], toExpertBlocks(get(`down${l}`), shape, true)),
     );
   }
   return list;
@@ -110,18 +125,6 @@ export async function readWeights(path: string, shape: ModelShape): Promise<Weig
     if (!data) throw new Error(`${path}: tensor ${name} is missing`);
     return data;
   };
-  const unblock = (data: Float32Array, down: boolean) => {
-    const out = new Float32Array(data.length);
-    for (let e = 0; e < X; e++) {
-      for (let f = 0; f < F; f++) {
-        for (let i = 0; i < D; i++) {
-          if (down) out[(e * F + f) * D + i] = data[e * D * F + i * F + f]!;
-          else out[i * X * F + e * F + f] = data[e * F * D + f * D + i]!;
-        }
-      }
-    }
-    return out;
-  };
   const w: Weights = {};
   const put = (name: string, data: Float32Array, dims: number[]) => (w[name] = tf.variable(tf.tensor(data, dims), true));
   put("tok", need("token_embd.weight"), [V, D]);
@@ -135,9 +138,9 @@ export async function readWeights(path: string, shape: ModelShape): Promise<Weig
     }
     put(`ffnNorm${l}`, need(`${p}ffn_norm.weight`), [D]);
     put(`router${l}`, transpose(need(`${p}ffn_gate_inp.weight`), X, D), [D, X]);
-    put(`gate${l}`, unblock(need(`${p}ffn_gate_exps.weight`), false), [D, X * F]);
-    put(`up${l}`, unblock(need(`${p}ffn_up_exps.weight`), false), [D, X * F]);
-    put(`down${l}`, unblock(need(`${p}ffn_down_exps.weight`), true), [X * F, D]);
+    put(`gate${l}`, fromExpertBlocks(need(`${p}ffn_gate_exps.weight`), shape, false), [D, X * F]);
+    put(`up${l}`, fromExpertBlocks(need(`${p}ffn_up_exps.weight`), shape, false), [D, X * F]);
+    put(`down${l}`, fromExpertBlocks(need(`${p}ffn_down_exps.weight`), shape, true), [X * F, D]);
   }
   return w;
 }
