@@ -108,12 +108,11 @@ function embeddedZoo(): Raw {
 
 /** A config without experts gets the zoo's experts and settings underneath its own (unless it asks for the synthetic pool). */
 function withEmbeddedPool(input: unknown): unknown {
-  const raw: Raw = isObject(input) ? input : {};
-  const experts = raw.experts;
-  const models = isObject(raw.models) ? raw.models : {};
-  if ((Array.isArray(experts) && experts.length > 0) || (experts !== undefined && !Array.isArray(experts))) return input;
-  if (models.embedded === "synthetic") return input;
-  const { experts: _none, ...rest } = raw;
+  // Anything but an object is left for the schema to refuse with its own message.
+  if (!isObject(input)) return input;
+  const { experts, ...rest } = input;
+  const noExperts = experts === undefined || (Array.isArray(experts) && experts.length === 0);
+  if (!noExperts || (isObject(input.models) && input.models.embedded === "synthetic")) return input;
   return merge(embeddedZoo(), rest);
 }
 

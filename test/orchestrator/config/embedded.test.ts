@@ -41,6 +41,10 @@ describe("the embedded default", () => {
     expect(config.generation.temperature).toBe(0.7);
   });
 
+  it("leaves a config that is not an object for the schema to refuse", () => {
+    expect(() => parseConfig("experts: none", "/x")).toThrowError(/invalid config/);
+  });
+
   it("gives the synthetic pool (no experts, built-in catalog) when asked", () => {
     const config = parseConfig({ models: { embedded: "synthetic" } }, "/x");
     expect(config.experts).toEqual([]);
