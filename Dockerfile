@@ -52,6 +52,7 @@ RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # The runtime sources: the CLI entry, and everything it imports (TypeScript, run through tsx).
 COPY --chown=node:node bin ./bin
+COPY --chown=node:node kernel ./kernel
 COPY --chown=node:node orchestrator ./orchestrator
 COPY --chown=node:node experts ./experts
 COPY --chown=node:node skills ./skills

@@ -7,7 +7,7 @@
  * `unload()` and reads `estimateMemory()` to keep within the budget. Remote backends are always
  * "resident" and their memory is 0.
  */
-import type { ChatMessage, FinishReason, GenerationParams, TokenUsage } from "../orchestrator/contracts.js";
+import type { ChatMessage, FinishReason, GenerationParams, TokenUsage } from "../kernel/contracts.js";
 
 export const EXPERT_SPEC_VERSION = "conclave.expert.v1" as const;
 

@@ -9,8 +9,8 @@
 import { availableParallelism, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import type { Config, ExpertConfig } from "./config/schema.js";
-import type { ChatMessage, Instance, InstanceOutcome, SkillTag } from "./contracts.js";
-import { ConclaveError, isConclaveError, toConclaveError } from "./errors.js";
+import type { ChatMessage, Instance, InstanceOutcome, SkillTag } from "../kernel/contracts.js";
+import { ConclaveError, isConclaveError, toConclaveError } from "../kernel/errors.js";
 import {
   aggregate,
   answer,
@@ -27,7 +27,7 @@ import { buildRouter } from "./router.js";
 import { ZOO_CONFIG_PATH } from "./config/load.js";
 import { prepareDemoPool } from "./demo/demo-pool.js";
 import { loadProfile, type Profile } from "./profile/format.js";
-import { createExpert } from "../experts/factory.js";
+import { createExpert } from "./expert-factory.js";
 import { getRuntime, type RuntimeOptions } from "../experts/llama/runtime.js";
 import type { ExpertBackend, MemoryEstimate, ModelShape } from "../experts/spec.js";
 import { loadCatalog } from "./catalog.js";

@@ -7,8 +7,9 @@
  * when every recruit fails the first failure is thrown (or NO_EXPERT_AVAILABLE); an aggregator that
  * fails degrades to a vote with a warning; an abort rejects with ABORTED.
  */
-import type { ChatMessage, ExpertFailure, Instance, InstanceOutcome, Recruitment, SkillTag, TokenUsage } from "./contracts.js";
-import { ConclaveError, isConclaveError, toConclaveError } from "./errors.js";
+import type { ChatMessage, ExpertFailure, Instance, InstanceOutcome, Recruitment, RouteResult, SkillTag, TokenUsage } from "../kernel/contracts.js";
+export type { RouteResult } from "../kernel/contracts.js";
+import { ConclaveError, isConclaveError, toConclaveError } from "../kernel/errors.js";
 import type { Config } from "./config/schema.js";
 import { buildSynthesisMessages } from "./aggregate/synthesize.js";
 import { planAggregation, type AggregationPlan, type WeightedAnswer } from "./aggregate/plan.js";
@@ -36,13 +37,6 @@ export interface AnswerOptions {
   expertId?: string;
   /** Routing done beforehand (a batch routes every instance before any work starts). */
   routed?: RouteResult;
-}
-
-export interface RouteResult {
-  skills: SkillTag[];
-  recruitment: Recruitment;
-  tagMs: number;
-  recruitMs: number;
 }
 
 /** The text routing looks at: the last user message. */

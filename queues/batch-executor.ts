@@ -8,8 +8,7 @@
  * processes anywhere). Recording is idempotent per custom_id: a job that runs twice after a crash
  * never doubles a line.
  */
-import type { Instance } from "../orchestrator/contracts.js";
-import type { RouteResult } from "../orchestrator/pipeline.js";
+import type { Instance, RouteResult } from "../kernel/contracts.js";
 
 export interface RoutedItem {
   customId: string;

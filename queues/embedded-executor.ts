@@ -9,7 +9,7 @@ import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Orchestrator } from "../orchestrator/orchestrator.js";
 import { errorLine, successLine } from "../orchestrator/batch/lines.js";
-import { toConclaveError } from "../orchestrator/errors.js";
+import { toConclaveError } from "../kernel/errors.js";
 import type { BatchExecutor, BatchProgressCounts, BatchResultLine, RoutedItem } from "./batch-executor.js";
 
 export class EmbeddedExecutor implements BatchExecutor {

@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { ConclaveError } from "../orchestrator/errors.js";
+import { ConclaveError } from "../kernel/errors.js";
 
 export interface SkillDefinition {
   id: string;

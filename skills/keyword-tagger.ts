@@ -3,8 +3,8 @@
  * and the matcher snaps each keyword onto the catalog. Keywords generalise beyond the catalog's
  * vocabulary; the lexical tagger stands in whenever the model fails or says nothing usable.
  */
-import type { ChatMessage, SkillTag } from "../orchestrator/contracts.js";
-import { isAbortError } from "../orchestrator/errors.js";
+import type { ChatMessage, SkillTag } from "../kernel/contracts.js";
+import { isAbortError } from "../kernel/errors.js";
 import type { SkillCatalog } from "./catalog.js";
 import type { LexicalTagger } from "./lexical-tagger.js";
 import { type Embed, SkillMatcher } from "./matcher.js";

@@ -7,7 +7,7 @@
  * numbers. Failure: INVALID_REQUEST naming `file:line` and the reason for the first bad line.
  */
 import { readFile } from "node:fs/promises";
-import { ConclaveError } from "../orchestrator/errors.js";
+import { ConclaveError } from "../kernel/errors.js";
 
 export interface LabelledExample {
   text: string;

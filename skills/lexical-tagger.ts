@@ -2,7 +2,7 @@
  * A model-free tagger: TF-IDF cosine similarity between the request and one document per skill.
  * Cheap and deterministic, so it is the default tagger and the fallback of the keyword tagger.
  */
-import type { SkillTag } from "../orchestrator/contracts.js";
+import type { SkillTag } from "../kernel/contracts.js";
 import type { SkillCatalog, SkillDefinition } from "./catalog.js";
 import { terms } from "./text.js";
 import type { SkillTagger, TagLimits } from "./tagger.js";

@@ -4,7 +4,7 @@
  * one vector per text in input order. Failures: REMOTE_EXPERT_ERROR naming the endpoint and the
  * status; the keyword tagger then falls back to lexical matching.
  */
-import { ConclaveError } from "../orchestrator/errors.js";
+import { ConclaveError } from "../kernel/errors.js";
 import type { Embed } from "./matcher.js";
 
 export interface RemoteEmbeddingsOptions {

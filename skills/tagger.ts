@@ -2,7 +2,7 @@
  * The tagging contract: a request's text in, the skills it needs out. The router only sees this
  * interface, so lexical, keyword-model and future taggers are interchangeable.
  */
-import type { SkillTag } from "../orchestrator/contracts.js";
+import type { SkillTag } from "../kernel/contracts.js";
 
 export interface SkillTagger {
   /** Skills sorted by score (0..1) descending; [] when nothing fits. */

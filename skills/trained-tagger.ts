@@ -13,9 +13,9 @@
  */
 import { readFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
-import type { SkillTag } from "../orchestrator/contracts.js";
-import { ConclaveError } from "../orchestrator/errors.js";
-import { mulberry32 } from "../orchestrator/prng.js";
+import type { SkillTag } from "../kernel/contracts.js";
+import { ConclaveError } from "../kernel/errors.js";
+import { mulberry32 } from "../kernel/prng.js";
 import type { SkillCatalog } from "./catalog.js";
 import type { LabelledExample } from "./labelled-examples.js";
 import { DEFAULT_TAG_LIMITS } from "./lexical-tagger.js";

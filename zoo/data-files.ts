@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { hashString, mulberry32 } from "../orchestrator/prng.js";
+import { hashString, mulberry32 } from "../kernel/prng.js";
 import { TASKS, drawItem, evaluationSet, type TaskItem } from "./tasks.js";
 
 export const VALIDATION_PER_SKILL = 40;

@@ -5,7 +5,7 @@
  * candidates disagree).
  */
 import { getLlama } from "node-llama-cpp";
-import { hashString, mulberry32 } from "../orchestrator/prng.js";
+import { hashString, mulberry32 } from "../kernel/prng.js";
 import { candidateSet, synthesisPrompt } from "./candidates.js";
 import { llamaGreedyAnswers } from "./llama-side.js";
 import type { TaskItem } from "./tasks.js";

@@ -3,7 +3,7 @@
  * an operand (number pair, word) belongs to exactly one split by its hash, and validation and test
  * questions use phrasings that training never shows for half of their items.
  */
-import { hashString, mulberry32 } from "../orchestrator/prng.js";
+import { hashString, mulberry32 } from "../kernel/prng.js";
 
 export type Split = "train" | "val" | "test";
 

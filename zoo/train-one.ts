@@ -5,7 +5,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { hashString } from "../orchestrator/prng.js";
+import { hashString } from "../kernel/prng.js";
 import { recipeNamed } from "./recipes.js";
 import type { Weights } from "./model.js";
 import { secondStage, train, useWasmBackend, type Recipe, type TrainProgress } from "./train.js";

@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { renderPlainPrompt } from "../experts/llama/plain-prompt.js";
-import { hashString, mulberry32 } from "../orchestrator/prng.js";
+import { hashString, mulberry32 } from "../kernel/prng.js";
 import { candidateSet, synthesisPrompt } from "./candidates.js";
 import { forward, initWeights, sequenceConstants, type ModelShape, type SequenceConstants, type Weights } from "./model.js";
 import { drawItem } from "./tasks.js";

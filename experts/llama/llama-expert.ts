@@ -11,8 +11,8 @@
 import type { ChatHistoryItem, ChatWrapper, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel } from "node-llama-cpp";
 import { LlamaChat, LlamaCompletion, resolveChatWrapper } from "node-llama-cpp";
 import { stat } from "node:fs/promises";
-import type { ChatMessage, FinishReason } from "../../orchestrator/contracts.js";
-import { ConclaveError, isAbortError, toConclaveError } from "../../orchestrator/errors.js";
+import type { ChatMessage, FinishReason } from "../../kernel/contracts.js";
+import { ConclaveError, isAbortError, toConclaveError } from "../../kernel/errors.js";
 import {
   EXPERT_SPEC_VERSION,
   type ExpertBackend,

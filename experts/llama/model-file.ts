@@ -7,7 +7,7 @@
  */
 import { access } from "node:fs/promises";
 import { GgufInsights, readGgufFileInfo, resolveModelFile, type GgufFileInfo, type Llama } from "node-llama-cpp";
-import { ConclaveError } from "../../orchestrator/errors.js";
+import { ConclaveError } from "../../kernel/errors.js";
 import type { MemoryEstimate, ModelShape } from "../spec.js";
 
 export interface ModelSource {

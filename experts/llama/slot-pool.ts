@@ -3,7 +3,7 @@
  * `acquire` waits while all slots are busy and gives up when its signal aborts, so a cancelled request
  * never holds a sequence. `drain` resolves once every slot is back, which is when a model may unload.
  */
-import { ConclaveError } from "../../orchestrator/errors.js";
+import { ConclaveError } from "../../kernel/errors.js";
 
 export class SlotPool<T> {
   private readonly free: T[];

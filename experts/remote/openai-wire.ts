@@ -3,7 +3,7 @@
  * Parsing is defensive because "OpenAI-compatible" servers differ: fields may be missing or null, and
  * anything we cannot read as a completion is reported as malformed rather than guessed at.
  */
-import type { ChatMessage, FinishReason, GenerationParams, TokenUsage } from "../../orchestrator/contracts.js";
+import type { ChatMessage, FinishReason, GenerationParams, TokenUsage } from "../../kernel/contracts.js";
 
 /** The request body; without a model the server's default applies, without maxTokens its limit. */
 export function buildRequestBody(

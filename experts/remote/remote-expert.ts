@@ -7,8 +7,8 @@
  * has already seen it, so a retry would duplicate output). Failures: HTTP/network/timeout/malformed ->
  * REMOTE_EXPERT_ERROR, the request's signal -> ABORTED, close() -> CLOSED; all prompt, even mid-backoff.
  */
-import type { FinishReason, TokenUsage } from "../../orchestrator/contracts.js";
-import { ConclaveError, isConclaveError, toConclaveError } from "../../orchestrator/errors.js";
+import type { FinishReason, TokenUsage } from "../../kernel/contracts.js";
+import { ConclaveError, isConclaveError, toConclaveError } from "../../kernel/errors.js";
 import { SlotPool } from "../llama/slot-pool.js";
 import {
   EXPERT_SPEC_VERSION,

@@ -7,8 +7,8 @@
  */
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { ConclaveError } from "../../orchestrator/errors.js";
-import { mulberry32 } from "../../orchestrator/prng.js";
+import { ConclaveError } from "../../kernel/errors.js";
+import { mulberry32 } from "../../kernel/prng.js";
 import { tensorBytes, writeGguf, type KvValue, type TensorSource, type TensorType } from "./gguf-writer.js";
 import { buildVocabulary, vocabularyKv, type TestVocabulary } from "./tokenizer.js";
 

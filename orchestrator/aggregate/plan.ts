@@ -8,7 +8,7 @@
  *   value and `skipWhenAgree` is on (`agree`: the aggregator would only repeat it);
  * - `single` method: the highest-weight answer.
  */
-import type { AggregationMethod } from "../contracts.js";
+import type { AggregationMethod } from "../../kernel/contracts.js";
 import { answersAgree, majorityVote } from "./vote.js";
 
 export interface WeightedAnswer {

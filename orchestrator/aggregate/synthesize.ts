@@ -8,7 +8,7 @@
  * - `compact`: the question, then one `- answer` line per candidate and no instruction, for small
  *   aggregators trained on exactly that layout (the zoo's), where every character costs context.
  */
-import type { ChatMessage } from "../contracts.js";
+import type { ChatMessage } from "../../kernel/contracts.js";
 
 export interface Candidate {
   expertId: string;

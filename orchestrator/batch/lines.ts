@@ -10,8 +10,8 @@
  * A bad line becomes an output line with an error; it never stops the batch.
  */
 import { randomUUID } from "node:crypto";
-import type { Instance, InstanceOutcome } from "../contracts.js";
-import { ConclaveError, isConclaveError } from "../errors.js";
+import type { Instance, InstanceOutcome } from "../../kernel/contracts.js";
+import { ConclaveError, isConclaveError } from "../../kernel/errors.js";
 import { parseChatRequest } from "../openai/chat-request.js";
 import { chatCompletionBody } from "../openai/chat-response.js";
 

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ConclaveError } from "../errors.js";
+import { ConclaveError } from "../../kernel/errors.js";
 
 export type FilePurpose = "batch" | "batch_output";
 

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ConclaveError } from "../errors.js";
+import { ConclaveError } from "../../kernel/errors.js";
 import { writeAtomic } from "./files.js";
 
 export type BatchStatus = "validating" | "failed" | "in_progress" | "finalizing" | "completed" | "expired" | "cancelling" | "cancelled";

@@ -14,7 +14,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BatchExecutor, BatchResultLine, RoutedItem } from "../../queues/batch-executor.js";
 import { customIdOf, errorLine, parseBatchLine } from "../batch/lines.js";
-import { ConclaveError, isConclaveError, toConclaveError } from "../errors.js";
+import { ConclaveError, isConclaveError, toConclaveError } from "../../kernel/errors.js";
 import type { Orchestrator } from "../orchestrator.js";
 import { FileStore, writeAtomic, type FileObject } from "./files.js";
 import { BatchRecords, newBatch, now, TERMINAL, type BatchObject, type BatchStatus } from "./records.js";

@@ -8,7 +8,7 @@ import { basename } from "node:path";
 import { Presets, SingleBar } from "cli-progress";
 import type { BatchObject } from "../batches/records.js";
 import { TERMINAL } from "../batches/records.js";
-import { ConclaveError } from "../errors.js";
+import { ConclaveError } from "../../kernel/errors.js";
 
 export interface RemoteOptions {
   server: string;

@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { resourceUsage } from "node:process";
 import { SingleBar, Presets } from "cli-progress";
-import { isConclaveError, toConclaveError } from "../errors.js";
+import { isConclaveError, toConclaveError } from "../../kernel/errors.js";
 import type { Orchestrator } from "../orchestrator.js";
 import { customIdOf, errorLine, parseBatchLine, successLine, type BatchLine } from "../batch/lines.js";
 import { formatSummary, type BatchSummary } from "./format.js";

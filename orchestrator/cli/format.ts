@@ -2,7 +2,7 @@
  * Human-readable renderings for the CLI: the routing trace of one answer and the summary of a batch.
  * Pure string building, so the wording is tested without running a model.
  */
-import type { RoutingTrace } from "../contracts.js";
+import type { RoutingTrace } from "../../kernel/contracts.js";
 
 const ms = (value: number) => `${Math.round(value)} ms`;
 

@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { loadConfig } from "../config/load.js";
-import { ConclaveError, isConclaveError } from "../errors.js";
+import { ConclaveError, isConclaveError } from "../../kernel/errors.js";
 import { Orchestrator } from "../orchestrator.js";
 import { disposeRuntime } from "../../experts/llama/runtime.js";
 import { runBatchCommand } from "./batch.js";

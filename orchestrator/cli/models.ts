@@ -3,7 +3,7 @@
  * (write a synthetic GGUF). Rendering is pure over the orchestrator's start-up inspection.
  */
 import { parseByteSize } from "../config/schema.js";
-import { ConclaveError } from "../errors.js";
+import { ConclaveError } from "../../kernel/errors.js";
 import type { Orchestrator } from "../orchestrator.js";
 import { writeTestModel, type TestModelSpec } from "../../experts/testmodels/generate.js";
 

@@ -4,7 +4,7 @@
  * other workers) and prints what it drained. Needs REDIS_URL; without it fails with CONFIG_INVALID.
  */
 import type { Orchestrator } from "../orchestrator.js";
-import { ConclaveError } from "../errors.js";
+import { ConclaveError } from "../../kernel/errors.js";
 import { runWorker, type WorkerStats } from "../../queues/bullmq/worker.js";
 
 export interface WorkerCommandOptions {

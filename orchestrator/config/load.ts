@@ -12,7 +12,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
-import { ConclaveError } from "../errors.js";
+import { ConclaveError } from "../../kernel/errors.js";
 import { configSchema, type Config } from "./schema.js";
 
 function formatPath(path: ReadonlyArray<PropertyKey>): string {

@@ -3,7 +3,7 @@
  * `timingSafeEqual`, so neither a key's content nor its length leaks through response timing.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { ConclaveError } from "../errors.js";
+import { ConclaveError } from "../../kernel/errors.js";
 
 const digest = (text: string) => createHash("sha256").update(text).digest();
 

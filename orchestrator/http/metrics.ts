@@ -6,7 +6,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Orchestrator } from "../orchestrator.js";
-import type { TokenUsage } from "../contracts.js";
+import type { TokenUsage } from "../../kernel/contracts.js";
 import type { BatchService } from "../batches/service.js";
 
 export class ServerMetrics {

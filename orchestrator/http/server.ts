@@ -11,7 +11,7 @@ import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { Config } from "../config/schema.js";
-import { ConclaveError, isConclaveError, toOpenAIErrorBody } from "../errors.js";
+import { ConclaveError, isConclaveError, toOpenAIErrorBody } from "../../kernel/errors.js";
 import type { Orchestrator } from "../orchestrator.js";
 import { ApiKeys } from "./auth.js";
 import type { ServerContext } from "./context.js";

@@ -2,7 +2,7 @@
  * The routing trace as response headers, for clients that cannot read the body's `conclave` field
  * (proxies, logs, streaming clients before the last chunk). Values are ASCII and comma-separated.
  */
-import type { InstanceOutcome } from "../contracts.js";
+import type { InstanceOutcome } from "../../kernel/contracts.js";
 import type { RouteResult } from "../pipeline.js";
 
 const ascii = (text: string) => text.replace(/[^\x20-\x7e]/g, "?");

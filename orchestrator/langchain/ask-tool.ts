@@ -9,7 +9,7 @@
 import { HumanMessage } from "@langchain/core/messages";
 import { tool } from "@langchain/core/tools";
 import { z } from "zod";
-import type { GenerationParams, RoutingTrace } from "../contracts.js";
+import type { GenerationParams, RoutingTrace } from "../../kernel/contracts.js";
 import type { Orchestrator } from "../orchestrator.js";
 import { ChatConclave } from "./chat-conclave.js";
 import { ownSignal, raceAbort } from "./transport.js";

@@ -15,7 +15,7 @@
  * cancelled once every submitted line has been aborted (a lone abort cannot stop the others' work).
  */
 import { setMaxListeners } from "node:events";
-import type { InstanceOutcome } from "../contracts.js";
+import type { InstanceOutcome } from "../../kernel/contracts.js";
 import type { BatchResult } from "../orchestrator.js";
 import { raceAbort, type ConclaveCall, type InProcessTransport } from "./transport.js";
 

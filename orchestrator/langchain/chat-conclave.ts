@@ -39,8 +39,8 @@ import { isSerializableSchema, type SerializableSchema } from "@langchain/core/u
 import { isInteropZodSchema, type InteropZodType } from "@langchain/core/utils/types";
 import { loadConfig, parseConfig } from "../config/load.js";
 import type { Config, ConfigInput } from "../config/schema.js";
-import type { GenerationParams } from "../contracts.js";
-import { ConclaveError, toConclaveError } from "../errors.js";
+import type { GenerationParams } from "../../kernel/contracts.js";
+import { ConclaveError, toConclaveError } from "../../kernel/errors.js";
 import { Orchestrator, type OrchestratorOptions } from "../orchestrator.js";
 import { BATCH_SLOT, BatchGroup, type BatchSlot } from "./batch-group.js";
 import { toConclaveMessages } from "./messages.js";

@@ -11,8 +11,8 @@
  */
 import type { BaseMessage } from "@langchain/core/messages";
 import { AIMessage, ChatMessage as LangChainChatMessage } from "@langchain/core/messages";
-import type { ChatMessage, Role } from "../contracts.js";
-import { ConclaveError } from "../errors.js";
+import type { ChatMessage, Role } from "../../kernel/contracts.js";
+import { ConclaveError } from "../../kernel/errors.js";
 
 const ROLES: Record<string, Role> = {
   system: "system",

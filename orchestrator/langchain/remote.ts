@@ -9,8 +9,8 @@
  */
 import { SseDecoder } from "../../experts/remote/sse.js";
 import { buildRequestBody, errorMessageOf } from "../../experts/remote/openai-wire.js";
-import type { FinishReason, RoutingTrace, TokenUsage } from "../contracts.js";
-import { ConclaveError, ERROR_CATALOGUE, isAbortError, type ErrorCode } from "../errors.js";
+import type { FinishReason, RoutingTrace, TokenUsage } from "../../kernel/contracts.js";
+import { ConclaveError, ERROR_CATALOGUE, isAbortError, type ErrorCode } from "../../kernel/errors.js";
 import { abortedError, raceAbort, type ConclaveCall, type ConclaveReply, type Transport } from "./transport.js";
 
 export class RemoteTransport implements Transport {

@@ -8,8 +8,8 @@
  * soon as the signal fires, even when the work underneath takes a moment to stop).
  */
 import { randomUUID } from "node:crypto";
-import type { ChatMessage, FinishReason, GenerationParams, Instance, RoutingTrace, TokenUsage } from "../contracts.js";
-import { ConclaveError, toConclaveError } from "../errors.js";
+import type { ChatMessage, FinishReason, GenerationParams, Instance, RoutingTrace, TokenUsage } from "../../kernel/contracts.js";
+import { ConclaveError, toConclaveError } from "../../kernel/errors.js";
 import type { Orchestrator } from "../orchestrator.js";
 
 export interface ConclaveCall {

@@ -6,8 +6,8 @@
  * describe successes only).
  */
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import type { InstanceOutcome, Recruitment, SkillTag } from "../contracts.js";
-import { toConclaveError } from "../errors.js";
+import type { InstanceOutcome, Recruitment, SkillTag } from "../../kernel/contracts.js";
+import { toConclaveError } from "../../kernel/errors.js";
 import type { Orchestrator } from "../orchestrator.js";
 import type { RouteResult } from "../pipeline.js";
 import type { AskSummary, ExpertList, RouteSummary } from "./schemas.js";

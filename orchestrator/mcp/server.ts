@@ -13,8 +13,8 @@
  */
 import { readFileSync } from "node:fs";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { ChatMessage } from "../contracts.js";
-import { ConclaveError } from "../errors.js";
+import type { ChatMessage } from "../../kernel/contracts.js";
+import { ConclaveError } from "../../kernel/errors.js";
 import type { Orchestrator } from "../orchestrator.js";
 import { askSummary, expertList, routeSummary, toolError } from "./results.js";
 import { askInput, askOutput, listExpertsOutput, routeInput, routeOutput } from "./schemas.js";

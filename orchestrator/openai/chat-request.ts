@@ -7,8 +7,8 @@
  * Unknown fields are accepted, as OpenAI-compatible servers do.
  */
 import { z } from "zod";
-import type { ChatMessage, GenerationParams, Instance } from "../contracts.js";
-import { ConclaveError } from "../errors.js";
+import type { ChatMessage, GenerationParams, Instance } from "../../kernel/contracts.js";
+import { ConclaveError } from "../../kernel/errors.js";
 
 const contentPart = z.looseObject({ type: z.string(), text: z.string().optional() });
 const message = z.looseObject({

@@ -4,7 +4,7 @@
  * extension field, which OpenAI clients ignore.
  */
 import { randomUUID } from "node:crypto";
-import type { FinishReason, InstanceOutcome, RoutingTrace, TokenUsage } from "../contracts.js";
+import type { FinishReason, InstanceOutcome, RoutingTrace, TokenUsage } from "../../kernel/contracts.js";
 
 export function completionId(): string {
   return `chatcmpl-${randomUUID()}`;

@@ -7,7 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { ConclaveError } from "../errors.js";
+import { ConclaveError } from "../../kernel/errors.js";
 
 export interface ExpertProfile {
   skills: Record<string, number>;

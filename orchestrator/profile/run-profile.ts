@@ -19,8 +19,8 @@
  * is not a right one; the report lists failures); one that was aborted or cut off by shutdown is not
  * recorded, and the run then fails so that a rerun does that work.
  */
-import type { ChatMessage, Instance } from "../contracts.js";
-import { ConclaveError, type ErrorCode } from "../errors.js";
+import type { ChatMessage, Instance } from "../../kernel/contracts.js";
+import { ConclaveError, type ErrorCode } from "../../kernel/errors.js";
 import type { BatchProgress, Orchestrator } from "../orchestrator.js";
 import { buildSynthesisMessages } from "../aggregate/synthesize.js";
 import { buildProfile, parseProfile, type Profile } from "./format.js";

@@ -12,7 +12,7 @@
  * same inputs give the same sets on every run and machine, and position bias ("always copy Answer 1")
  * earns nothing systematic.
  */
-import { seededRandom } from "../prng.js";
+import { seededRandom } from "../../kernel/prng.js";
 
 export interface GradedAnswer {
   expertId: string;

@@ -12,8 +12,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import type { ChatMessage } from "../contracts.js";
-import { ConclaveError, isConclaveError } from "../errors.js";
+import type { ChatMessage } from "../../kernel/contracts.js";
+import { ConclaveError, isConclaveError } from "../../kernel/errors.js";
 import { parseChatRequest } from "../openai/chat-request.js";
 import { routingText } from "../pipeline.js";
 import { GradeSpecError, resolveGradeSpec, type ResolvedGradeSpec } from "./grade.js";

@@ -3,7 +3,7 @@
  * the smallest best-first prefix holding at least mass p, clamped to [kMin, kMax]. A clear specialist
  * is asked alone; a question spread over several skills recruits more experts.
  */
-import type { Recruitment, SkillTag } from "../contracts.js";
+import type { Recruitment, SkillTag } from "../../kernel/contracts.js";
 import type { Profile } from "../profile/format.js";
 import { competenceFallback, explain, missingEvidence, noExpertAvailable, suitability } from "./symbolic.js";
 import { fixed, suitabilityWeights } from "./weights.js";

@@ -3,8 +3,8 @@
  * confidence; a confident, mapped category goes to its experts with equal weights; otherwise the
  * generalist answers, and `fallback` says why.
  */
-import type { Recruitment } from "../contracts.js";
-import { ConclaveError } from "../errors.js";
+import type { Recruitment } from "../../kernel/contracts.js";
+import { ConclaveError } from "../../kernel/errors.js";
 import { distinct, equalWeights, fixed } from "./weights.js";
 
 export interface CategorySettings {

@@ -1,6 +1,6 @@
 /** Fixed routing: always the listed experts, equally weighted; unavailable ones are skipped. */
-import type { Recruitment } from "../contracts.js";
-import { ConclaveError } from "../errors.js";
+import type { Recruitment } from "../../kernel/contracts.js";
+import { ConclaveError } from "../../kernel/errors.js";
 import { distinct, equalWeights } from "./weights.js";
 
 export function recruitFixed(ids: readonly string[], available: readonly string[]): Recruitment {

@@ -3,7 +3,7 @@
  * its inputs, so the same request, profile and seed always recruit the same experts.
  */
 import type { Config } from "../config/schema.js";
-import type { Recruitment, SkillTag } from "../contracts.js";
+import type { Recruitment, SkillTag } from "../../kernel/contracts.js";
 import type { Profile } from "../profile/format.js";
 import { recruitAdaptive } from "./adaptive.js";
 import { recruitCategory, type Classification } from "./category.js";

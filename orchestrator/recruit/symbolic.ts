@@ -4,10 +4,10 @@
  * multiplied by its global competence. The k best are recruited (`top`), or k distinct experts are
  * drawn with a seeded PRNG (`sample`), and weighted by their normalised suitability.
  */
-import type { Recruitment, SkillTag } from "../contracts.js";
-import { ConclaveError } from "../errors.js";
+import type { Recruitment, SkillTag } from "../../kernel/contracts.js";
+import { ConclaveError } from "../../kernel/errors.js";
 import { competenceOf, type Profile } from "../profile/format.js";
-import { seededRandom } from "../prng.js";
+import { seededRandom } from "../../kernel/prng.js";
 import { distinct, fixed, suitabilityWeights } from "./weights.js";
 
 export interface SkillContribution {

@@ -10,7 +10,7 @@
  * experts go on serving. Counters of loads, unloads, evictions and slot use are in `stats()`.
  */
 import type { GenerateRequest, GenerateResult } from "../../experts/spec.js";
-import { ConclaveError, toConclaveError } from "../errors.js";
+import { ConclaveError, toConclaveError } from "../../kernel/errors.js";
 import { ExpertBacklog } from "../../queues/expert-backlog.js";
 import { decide, type Decision, type ExpertSnapshot, type MemoryNeed } from "./policy.js";
 

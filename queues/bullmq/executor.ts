@@ -14,7 +14,7 @@
 import { FlowProducer, Queue, type FlowJob } from "bullmq";
 import { Redis } from "ioredis";
 import type { Config } from "../../orchestrator/config/schema.js";
-import { ConclaveError } from "../../orchestrator/errors.js";
+import { ConclaveError } from "../../kernel/errors.js";
 import type { BatchExecutor, BatchProgressCounts, BatchResultLine, RoutedItem } from "../batch-executor.js";
 import { AGGREGATE, GENERATE, type AggregateJobData, type GenerateJobData } from "./jobs.js";
 import { aggregateQueue, batchKeys, childJobId, expertQueue, expertRegistryKey, parentJobId, workerSwitchesKey } from "./names.js";

@@ -6,9 +6,8 @@
  * A failed child reaches its parent only as BullMQ's failedReason string, so failures are written
  * as `CODE: message` and read back into a ConclaveError (unknown codes become EXPERT_FAILED).
  */
-import type { Instance } from "../../orchestrator/contracts.js";
-import { ConclaveError, ERROR_CATALOGUE, type ErrorCode } from "../../orchestrator/errors.js";
-import type { RouteResult } from "../../orchestrator/pipeline.js";
+import type { Instance, RouteResult } from "../../kernel/contracts.js";
+import { ConclaveError, ERROR_CATALOGUE, type ErrorCode } from "../../kernel/errors.js";
 import type { GenerateResult } from "../../experts/spec.js";
 
 export const GENERATE = "generate";

@@ -16,7 +16,7 @@ import { UnrecoverableError, WaitingError, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Orchestrator } from "../../orchestrator/orchestrator.js";
 import type { RecruitOutcome } from "../../orchestrator/pipeline.js";
-import { ConclaveError, toConclaveError } from "../../orchestrator/errors.js";
+import { ConclaveError, toConclaveError } from "../../kernel/errors.js";
 import { errorLine, successLine } from "../../orchestrator/batch/lines.js";
 import { AGGREGATE, GENERATE, failureReason, parseFailure, type AggregateJobData, type GenerateJobData, type GenerateJobResult } from "./jobs.js";
 import { batchKeys, childJobId, jobIdOfKey } from "./names.js";

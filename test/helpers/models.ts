@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeTestModel, type TestModelInfo, type TestModelSpec } from "../../experts/testmodels/generate.js";
-import { hashString } from "../../orchestrator/prng.js";
+import { hashString } from "../../kernel/prng.js";
 
 export const TINY_MOE: TestModelSpec = { embedding: 64, layers: 2, heads: 4, feedForward: 128, experts: 4, expertsUsed: 2, contextLength: 1024, quant: "Q8_0" };
 

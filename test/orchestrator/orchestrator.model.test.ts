@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../orchestrator/config/load.js";
-import type { Instance } from "../../orchestrator/contracts.js";
+import type { Instance } from "../../kernel/contracts.js";
 import { Orchestrator } from "../../orchestrator/orchestrator.js";
 import type { Profile } from "../../orchestrator/profile/format.js";
 import { disposeRuntime } from "../../experts/llama/runtime.js";

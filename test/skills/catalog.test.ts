@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isConclaveError } from "../../orchestrator/errors.js";
+import { isConclaveError } from "../../kernel/errors.js";
 import { loadSkillCatalog, parseSkillCatalog } from "../../skills/catalog.js";
 
 const skill = (id: string, extra: Record<string, unknown> = {}) => ({ id, description: `about ${id}`, ...extra });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ChatMessage } from "../../orchestrator/contracts.js";
-import { ConclaveError } from "../../orchestrator/errors.js";
+import type { ChatMessage } from "../../kernel/contracts.js";
+import { ConclaveError } from "../../kernel/errors.js";
 import { DEFAULT_CATALOG } from "../../skills/default-catalog.js";
 import { type AskModel, KeywordTagger, parseKeywords } from "../../skills/keyword-tagger.js";
 import { LexicalTagger } from "../../skills/lexical-tagger.js";

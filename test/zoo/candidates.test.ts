@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderPlainPrompt } from "../../experts/llama/plain-prompt.js";
-import { mulberry32 } from "../../orchestrator/prng.js";
+import { mulberry32 } from "../../kernel/prng.js";
 import { candidateSet, corrupt, synthesisPrompt } from "../../zoo/candidates.js";
 
 describe("zoo candidate answers", () => {

@@ -6,7 +6,7 @@
 import { getLlama, type Llama, type LlamaModel } from "node-llama-cpp";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mulberry32 } from "../../orchestrator/prng.js";
+import { mulberry32 } from "../../kernel/prng.js";
 import { candidateSet, synthesisPrompt } from "../../zoo/candidates.js";
 import { greedyAnswers, nextTokenProbabilities } from "../../zoo/infer.js";
 import { llamaGreedyAnswers, llamaNextTokenProbabilities } from "../../zoo/llama-side.js";

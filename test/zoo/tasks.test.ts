@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hashString, mulberry32 } from "../../orchestrator/prng.js";
+import { hashString, mulberry32 } from "../../kernel/prng.js";
 import { SKILL_IDS, TASKS, drawItem, evaluationSet, splitOf } from "../../zoo/tasks.js";
 
 describe("zoo tasks", () => {

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import multipart from "@fastify/multipart";
-import { ConclaveError } from "../../errors.js";
+import { ConclaveError } from "../../../kernel/errors.js";
 import type { BatchService } from "../../batches/service.js";
 
 export async function batchRoutes(app: FastifyInstance, batches: BatchService, maxFileBytes: number): Promise<void> {

@@ -4,7 +4,7 @@
  * that disconnects cancels its generation: the sequences it held are freed at once.
  */
 import type { FastifyInstance } from "fastify";
-import { ConclaveError, isConclaveError, toConclaveError, toOpenAIErrorBody } from "../../errors.js";
+import { ConclaveError, isConclaveError, toConclaveError, toOpenAIErrorBody } from "../../../kernel/errors.js";
 import { chatRequestSchema, parseChatRequest } from "../../openai/chat-request.js";
 import { chatChunk, chatCompletionBody, completionId, openAIFinishReason, usageChunk, withWarnings } from "../../openai/chat-response.js";
 import type { ServerContext } from "../context.js";

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { ConclaveError } from "../../errors.js";
+import { ConclaveError } from "../../../kernel/errors.js";
 import type { ExpertStatus } from "../../orchestrator.js";
 import { chatRequestSchema, parseChatRequest } from "../../openai/chat-request.js";
 import type { ServerContext } from "../context.js";

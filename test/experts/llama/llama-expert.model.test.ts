@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LlamaExpert, type LlamaExpertOptions } from "../../../experts/llama/llama-expert.js";
 import { disposeRuntime } from "../../../experts/llama/runtime.js";
-import { isConclaveError } from "../../../orchestrator/errors.js";
+import { isConclaveError } from "../../../kernel/errors.js";
 import { modelFolder, type ModelFolder } from "../../helpers/models.js";
 
 let folder: ModelFolder;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createRemoteExpert, RemoteExpert, type RemoteExpertOptions } from "../../../experts/remote/remote-expert.js";
 import type { ExpertBackend, GenerateRequest } from "../../../experts/spec.js";
-import { isConclaveError, type ConclaveError } from "../../../orchestrator/errors.js";
+import { isConclaveError, type ConclaveError } from "../../../kernel/errors.js";
 import { completion, delay, sendJson, sseBody, startFakeServer, startSse, type FakeServer } from "./fake-openai.js";
 
 let server: FakeServer;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { customIdOf, errorLine, parseBatchLine, successLine } from "../../../orchestrator/batch/lines.js";
-import { ConclaveError } from "../../../orchestrator/errors.js";
-import type { InstanceOutcome } from "../../../orchestrator/contracts.js";
+import { ConclaveError } from "../../../kernel/errors.js";
+import type { InstanceOutcome } from "../../../kernel/contracts.js";
 
 describe("batch lines", () => {
   it("parses the short form with parameters", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatSummary, formatTrace } from "../../../orchestrator/cli/format.js";
-import type { RoutingTrace } from "../../../orchestrator/contracts.js";
+import type { RoutingTrace } from "../../../kernel/contracts.js";
 
 describe("CLI formatting", () => {
   it("shows skills, recruits with reasons, failures, aggregation and stage times", () => {

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isConclaveError } from "../../../orchestrator/errors.js";
+import { isConclaveError } from "../../../kernel/errors.js";
 import { buildProfile, competenceOf, COMPETENCE_FLOOR, loadProfile, parseProfile, type Profile } from "../../../orchestrator/profile/format.js";
 
 function codeOf(run: () => unknown): string | undefined {

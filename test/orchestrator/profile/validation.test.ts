@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isConclaveError } from "../../../orchestrator/errors.js";
+import { isConclaveError } from "../../../kernel/errors.js";
 import { grade } from "../../../orchestrator/profile/grade.js";
 import { parseValidation, readValidation } from "../../../orchestrator/profile/validation.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { SkillTag } from "../../../orchestrator/contracts.js";
+import type { SkillTag } from "../../../kernel/contracts.js";
 import type { Profile } from "../../../orchestrator/profile/format.js";
 import { recruitAdaptive } from "../../../orchestrator/recruit/adaptive.js";
 

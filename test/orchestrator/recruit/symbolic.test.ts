@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { SkillTag } from "../../../orchestrator/contracts.js";
+import type { SkillTag } from "../../../kernel/contracts.js";
 import type { Profile } from "../../../orchestrator/profile/format.js";
 import { recruitSymbolic, suitability } from "../../../orchestrator/recruit/symbolic.js";
 

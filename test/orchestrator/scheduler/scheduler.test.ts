@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { GenerateRequest, GenerateResult } from "../../../experts/spec.js";
-import { ConclaveError, isConclaveError } from "../../../orchestrator/errors.js";
+import { ConclaveError, isConclaveError } from "../../../kernel/errors.js";
 import { Scheduler, type SchedulableExpert, type SchedulerEffects } from "../../../orchestrator/scheduler/scheduler.js";
 
 /** Records every effect in order; loads and runs finish on the next macrotask unless told otherwise. */

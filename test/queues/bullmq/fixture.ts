@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { parseConfig } from "../../../orchestrator/config/load.js";
 import type { Config } from "../../../orchestrator/config/schema.js";
-import type { Instance } from "../../../orchestrator/contracts.js";
+import type { Instance } from "../../../kernel/contracts.js";
 import { Orchestrator } from "../../../orchestrator/orchestrator.js";
 import type { RoutedItem } from "../../../queues/batch-executor.js";
 import { BullmqExecutor } from "../../../queues/bullmq/executor.js";

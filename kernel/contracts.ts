@@ -54,6 +54,14 @@ export interface Recruitment {
 }
 
 /** An answer from one expert for one instance. */
+/** What routing decided for one instance: the tagged skills and the recruited experts. */
+export interface RouteResult {
+  skills: SkillTag[];
+  recruitment: Recruitment;
+  tagMs: number;
+  recruitMs: number;
+}
+
 export interface ExpertAnswer {
   expertId: string;
   text: string;

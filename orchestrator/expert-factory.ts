@@ -2,12 +2,12 @@
  * Builds expert backends from validated config entries. The only place that knows which class serves
  * which `backend:` value; the switch ends in an exhaustive check so a new backend cannot be forgotten.
  */
-import type { Config, ExpertConfig } from "../orchestrator/config/schema.js";
-import { ConclaveError } from "../orchestrator/errors.js";
-import { LlamaExpert } from "./llama/llama-expert.js";
-import type { RuntimeOptions } from "./llama/runtime.js";
-import { createRemoteExpert } from "./remote/remote-expert.js";
-import type { ExpertBackend } from "./spec.js";
+import type { Config, ExpertConfig } from "./config/schema.js";
+import { ConclaveError } from "../kernel/errors.js";
+import { LlamaExpert } from "../experts/llama/llama-expert.js";
+import type { RuntimeOptions } from "../experts/llama/runtime.js";
+import { createRemoteExpert } from "../experts/remote/remote-expert.js";
+import type { ExpertBackend } from "../experts/spec.js";
 
 export interface ExpertFactoryContext {
   runtime: RuntimeOptions;

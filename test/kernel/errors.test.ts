@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConclaveError, ERROR_CATALOGUE, isConclaveError, toConclaveError, toOpenAIErrorBody } from "../../orchestrator/errors.js";
+import { ConclaveError, ERROR_CATALOGUE, isConclaveError, toConclaveError, toOpenAIErrorBody } from "../../kernel/errors.js";
 
 describe("error catalogue", () => {
   it("gives every code an HTTP status, an OpenAI error type and a retry hint", () => {
