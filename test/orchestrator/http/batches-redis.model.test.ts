@@ -15,7 +15,11 @@ import { BatchService } from "../../../orchestrator/batches/service.js";
 import { loadConfig } from "../../../orchestrator/config/load.js";
 import { buildServer, type ConclaveServer } from "../../../orchestrator/http/server.js";
 import { Orchestrator } from "../../../orchestrator/orchestrator.js";
-import { startRedis, type TestRedis } from "../../helpers/redis.js";
+import { PACKAGE_ROOT } from "../../helpers/paths.js";
+import { redisServer, startRedis, type TestRedis } from "../../helpers/redis.js";
+import { QUEUE_TEST_TIMEOUT_MS, waitFor } from "../../helpers/wait.js";
+
+const REDIS = redisServer();
 
 let redis: TestRedis;
 let dir: string;
@@ -27,7 +31,8 @@ let workerOutput = "";
 let client: OpenAI;
 
 beforeAll(async () => {
-  redis = await startRedis();
+  if (!REDIS) return;
+  redis = await startRedis(REDIS);
   dir = await mkdtemp(join(tmpdir(), "conclave-redis-http-"));
   const configPath = join(dir, "conclave.yaml");
   await writeFile(
@@ -41,33 +46,35 @@ beforeAll(async () => {
   server = await buildServer(orchestrator, { apiKeys: [], batches });
   client = new OpenAI({ baseURL: `${await server.app.listen({ port: 0, host: "127.0.0.1" })}/v1`, apiKey: "x", maxRetries: 0 });
 
-  worker = spawn(process.execPath, ["bin/conclave.js", "--config", configPath, "worker"], { cwd: process.cwd(), env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  worker = spawn(process.execPath, ["bin/conclave.js", "--config", configPath, "worker"], { cwd: PACKAGE_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   worker.stdout!.on("data", (chunk) => (workerOutput += String(chunk)));
   worker.stderr!.on("data", (chunk) => (workerOutput += String(chunk)));
-  for (let i = 0; i < 300 && !workerOutput.includes("conclave worker"); i++) await new Promise((r) => setTimeout(r, 50));
-  expect(workerOutput).toContain("conclave worker");
-});
+  await waitFor(() => workerOutput.includes("conclave worker"), "the worker process to start", {
+    everyMs: 50,
+    failIf: () => (worker.exitCode === null ? undefined : `the worker exited with ${worker.exitCode}: ${workerOutput}`),
+  });
+}, QUEUE_TEST_TIMEOUT_MS);
 
 afterAll(async () => {
-  if (worker.exitCode === null) worker.kill("SIGKILL");
-  await server.close();
-  await batches.close();
-  await orchestrator.close();
+  if (worker && worker.exitCode === null) worker.kill("SIGKILL");
+  await server?.close();
+  await batches?.close();
+  await orchestrator?.close();
   await disposeRuntime();
-  await redis.stop();
-  await rm(dir, { recursive: true, force: true });
+  await redis?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe("Batch API on BullMQ with a conclave worker process", () => {
+describe.skipIf(!REDIS)("Batch API on BullMQ with a conclave worker process", { timeout: QUEUE_TEST_TIMEOUT_MS }, () => {
   it("completes through the openai client with one output line per custom_id", async () => {
     const questions = ["What is 4 plus 9?", "Write a SQL join.", "Define a contract.", "What is a cell?", "Write a limerick."];
     const lines = Array.from({ length: 10 }, (_, i) => JSON.stringify({ custom_id: `r${i}`, body: { messages: [{ role: "user", content: questions[i % 5] }] } }));
     const file = await client.files.create({ file: await toFile(Buffer.from(lines.join("\n")), "in.jsonl"), purpose: "batch" });
     let batch = await client.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
-    for (let i = 0; i < 600 && !["completed", "failed", "cancelled", "expired"].includes(batch.status); i++) {
-      await new Promise((r) => setTimeout(r, 100));
+    await waitFor(async () => {
       batch = await client.batches.retrieve(batch.id);
-    }
+      return ["completed", "failed", "cancelled", "expired"].includes(batch.status);
+    }, `batch ${batch.id} to end`);
     expect(batch.status).toBe("completed");
     expect(batch.request_counts).toEqual({ total: 10, completed: 10, failed: 0 });
     const output = (await (await client.files.content(batch.output_file_id!)).text()).trim().split("\n").map((l) => JSON.parse(l).custom_id);

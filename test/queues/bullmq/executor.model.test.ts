@@ -14,29 +14,32 @@ import type { RoutedItem } from "../../../queues/batch-executor.js";
 import { runWorker } from "../../../queues/bullmq/worker.js";
 import { workerCommand } from "../../../orchestrator/cli/worker.js";
 import { childJobId, expertQueue, parentJobId } from "../../../queues/bullmq/names.js";
-import { startRedis, type TestRedis } from "../../helpers/redis.js";
-import { createOrchestrator, executorFor, generationsStarted, instance, loadsOf, routedItems, uniquePrefix, waitFor } from "./fixture.js";
+import { redisServer, startRedis, type TestRedis } from "../../helpers/redis.js";
+import { createOrchestrator, executorFor, generationsStarted, instance, loadsOf, QUEUE_TEST_TIMEOUT_MS, routedItems, uniquePrefix, waitFor } from "./fixture.js";
+
+const REDIS = redisServer();
 
 let redis: TestRedis;
 let dir: string;
 let orchestrator: Orchestrator;
 
 beforeAll(async () => {
-  redis = await startRedis();
+  if (!REDIS) return;
+  redis = await startRedis(REDIS);
   dir = await mkdtemp(join(tmpdir(), "conclave-bullmq-"));
   orchestrator = await createOrchestrator(dir);
-});
+}, QUEUE_TEST_TIMEOUT_MS);
 
 afterAll(async () => {
   await orchestrator?.close();
   await disposeRuntime();
   await redis?.stop();
-  await rm(dir, { recursive: true, force: true });
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 const parse = (line: string) => JSON.parse(line) as { custom_id: string; response: { status_code: number } | null; error: { code: string } | null };
 
-describe("BullmqExecutor with one worker", () => {
+describe.skipIf(!REDIS)("BullmqExecutor with one worker", { timeout: QUEUE_TEST_TIMEOUT_MS }, () => {
   it("answers a 12-instance batch once per custom_id, loading each model once; re-enqueueing adds nothing", async () => {
     const prefix = uniquePrefix("batch");
     const items = await routedItems(orchestrator, Array.from({ length: 12 }, (_, i) => instance(i)));
@@ -47,7 +50,7 @@ describe("BullmqExecutor with one worker", () => {
     expect(await executor.idle("b1")).toBe(false);
     const worker = await runWorker(orchestrator, { redisUrl: redis.url, prefix, pollMs: 100 });
     try {
-      await waitFor(() => executor.idle("b1"), 45_000, "batch b1 to finish");
+      await waitFor(() => executor.idle("b1"), "batch b1 to finish");
       console.log(`12 instances x 3 recruits on 1 worker: ${Math.round(performance.now() - started)} ms, loads ${JSON.stringify(loadsOf(orchestrator))}, worker ${JSON.stringify(worker.stats())}`);
 
       const results = await executor.results("b1");
@@ -95,7 +98,7 @@ describe("BullmqExecutor with one worker", () => {
     await executor.enqueue("b2", items, "conclave");
     const worker = await runWorker(orchestrator, { redisUrl: redis.url, prefix, pollMs: 100 });
     try {
-      await waitFor(() => executor.idle("b2"), 30_000, "batch b2 to finish");
+      await waitFor(() => executor.idle("b2"), "batch b2 to finish");
       const byId = new Map((await executor.results("b2")).map((r) => [r.customId, r]));
       expect([...byId.keys()].sort()).toEqual(["bad", "q0", "q1"]);
       expect(byId.get("bad")?.ok).toBe(false);
@@ -145,12 +148,12 @@ describe("BullmqExecutor with one worker", () => {
     await executor.enqueue("b3", items, "conclave");
     const worker = await runWorker(orchestrator, { redisUrl: redis.url, prefix, pollMs: 100 });
     try {
-      await waitFor(async () => (await executor.results("b3")).length > 0, 45_000, "a first result", 20);
+      await waitFor(async () => (await executor.results("b3")).length > 0, "a first result", { everyMs: 20 });
       await executor.cancel("b3");
       await new Promise((resolve) => setTimeout(resolve, 50));
       const kept = await executor.results("b3");
       const startedAtCancel = generationsStarted(orchestrator);
-      await waitFor(() => executor.idle("b3"), 45_000, "cancelled batch b3 to go idle");
+      await waitFor(() => executor.idle("b3"), "cancelled batch b3 to go idle");
       const final = await executor.results("b3");
       console.log(`cancel: ${kept.length} lines at cancel, ${final.length} at the end; generations ${startedAtCancel} at cancel, ${generationsStarted(orchestrator)} at the end`);
       expect(final.length).toBeGreaterThanOrEqual(kept.length);
@@ -179,7 +182,7 @@ describe("BullmqExecutor with one worker", () => {
     const stopped = new Promise<string>((resolve) => (stop = resolve));
     const run = workerCommand(orchestrator, { env: { REDIS_URL: redis.url }, print, stopped });
     try {
-      await waitFor(() => executor.idle("cli"), 30_000, "the CLI worker to drain the batch");
+      await waitFor(() => executor.idle("cli"), "the CLI worker to drain the batch");
       stop("SIGTERM");
       const stats = await run;
       expect(stats.processed["aggregate"]).toBe(2);

@@ -11,6 +11,8 @@ import { Orchestrator } from "../../../orchestrator/orchestrator.js";
 import type { RoutedItem } from "../../../queues/batch-executor.js";
 import { BullmqExecutor } from "../../../queues/bullmq/executor.js";
 
+export { QUEUE_TEST_TIMEOUT_MS, waitFor } from "../../helpers/wait.js";
+
 export const QUESTIONS = [
   "What is 347 plus 589?",
   "Write a SQL query joining orders and customers.",
@@ -56,14 +58,6 @@ export function executorFor(orchestrator: Orchestrator, redisUrl: string, prefix
     settings: { ...orchestrator.config.batches.queue, ...queue, prefix },
     aggregationQueueExpert: orchestrator.aggregationNeedsModel ? orchestrator.aggregator : undefined,
   });
-}
-
-export async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string, everyMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
 }
 
 /** Loads per expert from an orchestrator's scheduler counters. */
