@@ -7,15 +7,17 @@
  *                      scheduler and the expert wrapper, routing bypassed;
  *   conclave, routed - the same, naming the ensemble: the lexical tagger and fixed recruitment
  *                      (k 1, single aggregation) run as well.
- * All three stay resident together and take turns in --rounds slices of the requests, so the noise
- * of a shared machine lands on every mode alike. Prints wall time (summed over a mode's slices),
- * throughput and latency percentiles side by side, then what conclave adds.
+ * All three stay resident together and take turns in --slices interleaved slices of the requests
+ * (bench/stats.ts), so the noise of a shared machine lands on every mode alike. Prints wall time,
+ * throughput (median and range over slices) and latency percentiles side by side, then per-slice
+ * ratios between the modes with their spread and whether a difference exceeds it; writes
+ * bench/results/http-overhead.json with the load average.
  * Model: one sparse-MoE Q8_0 model grown to --size, so the token work is small and what the
  * orchestrator adds is visible rather than drowned in generation time.
  *
- *   npm run bench -- http-overhead [--clients 8] [--requests 64] [--max-tokens 32] [--sequences 4] [--size 50MB] [--rounds 4]
+ *   npm run bench -- http-overhead [--clients 8] [--requests 400] [--max-tokens 32] [--sequences 4] [--size 50MB] [--slices 5]
  */
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { LlamaChat, resolveChatWrapper, type Llama, type LlamaContextSequence } from "node-llama-cpp";
 import { parseConfig } from "../orchestrator/config/load.js";
@@ -25,6 +27,7 @@ import { buildServer } from "../orchestrator/http/server.js";
 import { disposeRuntime, getRuntime } from "../experts/llama/runtime.js";
 import { writeTestModelSet } from "../experts/testmodels/generate.js";
 import { arg } from "./args.js";
+import { DEFAULT_SLICES, formatRatio, formatSpread, interleave, machine, percentile, ratioReport, spread, type Spread } from "./stats.js";
 
 function positiveInt(name: string, fallback: string): number {
   const value = Number(arg(name, fallback));
@@ -52,13 +55,6 @@ const TOPICS = [
 /** Request i's prompt: varied per request, identical in every mode. */
 function prompt(i: number): string {
   return `${TOPICS[i % TOPICS.length]!} (request ${i}).`;
-}
-
-/** Nearest-rank percentile of ascending `sorted`. */
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1]!;
 }
 
 interface Mode {
@@ -196,16 +192,12 @@ async function conclaveModes(modelPath: string, maxTokens: number, sequences: nu
   }
 }
 
-function signed(value: number, digits: number): string {
-  return `${value >= 0 ? "+" : "-"}${Math.abs(value).toFixed(digits)}`;
-}
-
 export async function benchHttpOverhead(): Promise<void> {
   const clients = positiveInt("clients", "8");
-  const requests = positiveInt("requests", "64");
+  const requests = positiveInt("requests", "400");
   const maxTokens = positiveInt("max-tokens", "32");
   const sequences = positiveInt("sequences", "4");
-  const rounds = Math.min(positiveInt("rounds", "4"), requests);
+  const slices = Math.min(positiveInt("slices", String(DEFAULT_SLICES)), requests);
   const size = parseByteSize(arg("size", "50MB"));
   if (size === undefined) throw new Error(`--size expects a size like 50MB, got ${arg("size", "")}`);
 
@@ -215,7 +207,8 @@ export async function benchHttpOverhead(): Promise<void> {
   const spec = { embedding: 64, layers: 2, heads: 4, feedForward: 128, experts: 4, expertsUsed: 2, contextLength: CONTEXT_SIZE, quant: "Q8_0" as const, seed: 21, targetBytes: size };
   const model = (await writeTestModelSet(dir, { [id]: spec }))[id]!;
   console.log(`model: ${model.path}, ${(model.bytes / 1e6).toFixed(0)} MB Q8_0, ${model.expertCount} experts (${model.expertUsedCount} used per token)`);
-  console.log(`${clients} clients, ${requests} requests per mode in ${rounds} interleaved slices, ${maxTokens} max tokens, ${sequences} sequences, 1 thread per context, CPU`);
+  console.log(`${clients} clients, ${requests} requests per mode in ${slices} interleaved slices, ${maxTokens} max tokens, ${sequences} sequences, 1 thread per context, CPU`);
+  const loadBefore = machine().loadavg;
 
   // One native runtime for every mode, conclave's own: its getLlama({ gpu: false, build: "never",
   // maxThreads: 2 }) is the baseline's too, the native addon is loaded once per process anyway, and
@@ -223,7 +216,7 @@ export async function benchHttpOverhead(): Promise<void> {
   // much slower on this 2-core machine).
   const llama = await getRuntime({ gpu: false, maxThreads: 2 });
   const closers: Array<() => Promise<void>> = [];
-  const tallies = new Map<Mode, Tally>();
+  let perSlice = new Map<Mode, Tally[]>();
   try {
     const direct = await directMode(llama, model.path, maxTokens, sequences);
     closers.push(() => direct.close());
@@ -234,15 +227,15 @@ export async function benchHttpOverhead(): Promise<void> {
     // Warm-up outside the timing, one request per mode: the lazy model load of the conclave expert
     // and first-use costs (graph allocation, JIT, the first connection) are not serving costs.
     for (const mode of modes) await mode.send(requests);
-    for (const mode of modes) tallies.set(mode, { wallS: 0, requests: 0, completionTokens: 0, latencies: [] });
 
-    // The modes take turns in slices, forward then backward, so a noisy moment on a shared machine
-    // falls on every mode alike and none is always first or last.
-    for (let round = 0; round < rounds; round++) {
-      const from = Math.floor((round * requests) / rounds);
-      const to = Math.floor(((round + 1) * requests) / rounds);
-      for (const mode of round % 2 === 0 ? modes : [...modes].reverse()) await closedLoop(mode, clients, from, to, tallies.get(mode)!);
-    }
+    // The modes take turns in slices, forward then backward (bench/stats.ts), so a noisy moment on
+    // a shared machine falls on every mode alike and none is always first or last. Each slice is
+    // the same requests for every mode, so per-slice ratios compare like with like.
+    perSlice = await interleave(modes, slices, async (mode, slice) => {
+      const tally: Tally = { wallS: 0, requests: 0, completionTokens: 0, latencies: [] };
+      await closedLoop(mode, clients, Math.floor((slice * requests) / slices), Math.floor(((slice + 1) * requests) / slices), tally);
+      return tally;
+    });
   } finally {
     // Server first (it drains in-flight requests), then the orchestrator, the baseline's context,
     // and the runtime last since every model hangs off it.
@@ -250,22 +243,61 @@ export async function benchHttpOverhead(): Promise<void> {
     await disposeRuntime();
   }
 
-  const runs = [...tallies].map(([mode, tally]) => ({ mode: mode.name, ...tally, latencies: tally.latencies.sort((a, b) => a - b) }));
-  console.log(`\nmode                        requests   wall s    req/s   compl tok/s   p50 ms   p99 ms`);
+  const throughput = (t: Tally) => t.requests / t.wallS;
+  const median = (t: Tally) => percentile([...t.latencies].sort((a, b) => a - b), 50);
+  const runs = [...perSlice].map(([mode, tallies]) => {
+    const latencies = tallies.flatMap((t) => t.latencies).sort((a, b) => a - b);
+    const wallS = tallies.reduce((sum, t) => sum + t.wallS, 0);
+    const requestCount = tallies.reduce((sum, t) => sum + t.requests, 0);
+    const completionTokens = tallies.reduce((sum, t) => sum + t.completionTokens, 0);
+    return {
+      mode: mode.name,
+      requests: requestCount,
+      wallS,
+      completionTokens,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      reqPerS: spread(tallies.map(throughput)),
+      sliceP50Ms: spread(tallies.map(median)),
+      tallies,
+    };
+  });
+  console.log(`\nmode                        requests   wall s   req/s median [min-max] over slices   compl tok/s   p50 ms   p99 ms`);
   for (const run of runs) {
     console.log(
-      `${run.mode.padEnd(26)} ${String(run.requests).padStart(9)} ${run.wallS.toFixed(2).padStart(8)} ${(run.requests / run.wallS).toFixed(2).padStart(8)}` +
-        ` ${(run.completionTokens / run.wallS).toFixed(1).padStart(13)} ${percentile(run.latencies, 50).toFixed(0).padStart(8)} ${percentile(run.latencies, 99).toFixed(0).padStart(8)}`,
+      `${run.mode.padEnd(26)} ${String(run.requests).padStart(9)} ${run.wallS.toFixed(2).padStart(8)}   ${formatSpread(run.reqPerS, 2).padEnd(34)}` +
+        ` ${(run.completionTokens / run.wallS).toFixed(1).padStart(11)} ${run.p50Ms.toFixed(0).padStart(8)} ${run.p99Ms.toFixed(0).padStart(8)}`,
     );
   }
-  const direct = runs[0]!;
-  const directP50 = percentile(direct.latencies, 50);
-  for (const run of runs.slice(1)) {
-    const p50 = percentile(run.latencies, 50) - directP50;
-    const throughput = ((run.requests / run.wallS) / (direct.requests / direct.wallS) - 1) * 100;
-    // Throughput is reported as a change against direct, so a loss reads "-Z%".
-    console.log(
-      `orchestration overhead per request (${run.mode}): p50 ${signed(p50, 1)} ms (${signed((p50 / directP50) * 100, 1)}%), throughput ${signed(throughput, 1)}%`,
-    );
-  }
+  // Ratios slice by slice: slice i of every mode ran back to back, so drift between slices cancels.
+  const [direct, byModel, routed] = runs as [(typeof runs)[number], (typeof runs)[number], (typeof runs)[number]];
+  const comparisons = [
+    { name: `${byModel.mode} vs direct`, a: byModel, b: direct },
+    { name: `${routed.mode} vs direct`, a: routed, b: direct },
+    { name: `${routed.mode} vs ${byModel.mode}`, a: routed, b: byModel },
+  ].map(({ name, a, b }) => ({
+    name,
+    throughput: ratioReport(a.tallies.map(throughput), b.tallies.map(throughput)),
+    p50Latency: ratioReport(a.tallies.map(median), b.tallies.map(median)),
+  }));
+  console.log(`\nper-slice ratios, median [min-max] over ${slices} slices; "within noise" unless every slice agrees:`);
+  for (const c of comparisons) console.log(`  ${c.name.padEnd(46)} throughput ${formatRatio(c.throughput)}; p50 latency ${formatRatio(c.p50Latency)}`);
+
+  const rounded = (s: Spread) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, typeof v === "number" ? Number(v.toFixed(4)) : v]));
+  await mkdir(join("bench", "results"), { recursive: true });
+  await writeFile(
+    join("bench", "results", "http-overhead.json"),
+    `${JSON.stringify(
+      {
+        createdAt: new Date().toISOString(),
+        machine: { ...machine(), loadavgBefore: loadBefore },
+        setup: { clients, requests, maxTokens, sequences, slices, modelBytes: model.bytes },
+        modes: runs.map(({ tallies: _t, reqPerS, sliceP50Ms, ...run }) => ({ ...run, reqPerS: rounded(reqPerS), sliceP50Ms: rounded(sliceP50Ms) })),
+        ratios: comparisons.map((c) => ({ name: c.name, throughput: rounded(c.throughput), p50Latency: rounded(c.p50Latency) })),
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(`\nwrote bench/results/http-overhead.json`);
 }

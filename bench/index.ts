@@ -5,6 +5,7 @@
 import { benchBatchGrouping } from "./batch-grouping.js";
 import { benchBatchQueues } from "./batch-queues.js";
 import { benchHttpOverhead } from "./http-overhead.js";
+import { benchOverhead } from "./overhead.js";
 import { benchTagger } from "./tagger.js";
 import { benchZoo } from "./zoo.js";
 
@@ -12,6 +13,7 @@ const benches: Record<string, () => Promise<void>> = {
   "batch-grouping": benchBatchGrouping,
   "batch-queues": benchBatchQueues,
   "http-overhead": benchHttpOverhead,
+  overhead: benchOverhead,
   tagger: benchTagger,
   zoo: benchZoo,
 };
