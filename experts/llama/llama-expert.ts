@@ -25,6 +25,7 @@ import {
 import { describeModelFile, estimateModelMemory, readModelFile, resolveModelPath, type ModelSource } from "./model-file.js";
 import { getRuntime, logMark, logsSince, type RuntimeOptions } from "./runtime.js";
 import { renderPlainPrompt } from "./plain-prompt.js";
+import { createJsonSchemaGrammar, jsonAnswerComplete } from "./json-grammar.js";
 import { SlotPool } from "./slot-pool.js";
 
 export interface LlamaExpertOptions extends ModelSource {
@@ -221,9 +222,12 @@ export class LlamaExpert implements ExpertBackend {
           ? await this.complete(sequence, renderPlainPrompt(request.messages), options)
           : await this.chat(sequence, resident.chatWrapper, request.messages, options);
       const used = sequence.tokenMeter.diff(before);
+      // A JSON answer is padded with newlines before the grammar lets it stop: a budget that ends in
+      // the padding cut nothing, so the answer is whole ("stop"); one that ends inside it is "length".
+      const wholeJson = grammar !== undefined && stopReason === "maxTokens" && jsonAnswerComplete(text);
       return {
-        text,
-        finishReason: finishReasonOf(stopReason),
+        text: wholeJson ? text.trimEnd() : text,
+        finishReason: wholeJson ? "stop" : finishReasonOf(stopReason),
         usage: { promptTokens: used.usedInputTokens, completionTokens: used.usedOutputTokens },
         warnings: [],
       };
@@ -271,7 +275,8 @@ export class LlamaExpert implements ExpertBackend {
     const key = JSON.stringify(schema);
     let grammar = this.grammars.get(key);
     if (!grammar) {
-      grammar = getRuntime(this.options.runtime).then((llama) => llama.createGrammarForJsonSchema(schema as never));
+      // Bounded numbers and JSON-schema semantics on top of node-llama-cpp's grammar (json-grammar.ts).
+      grammar = getRuntime(this.options.runtime).then((llama) => createJsonSchemaGrammar(llama, schema));
       grammar.catch(() => this.grammars.delete(key));
       this.grammars.set(key, grammar);
     }

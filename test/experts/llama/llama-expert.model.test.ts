@@ -113,6 +113,34 @@ describe("LlamaExpert on a generated sparse-MoE GGUF", () => {
     await expert.close();
   });
 
+  it("bounds numbers and string lengths: an answer parses within the schema or ends with length", async () => {
+    const expert = new LlamaExpert(options("moe", moePath));
+    const schema = {
+      type: "object",
+      properties: { a: { type: "integer", minimum: -50, maximum: 1000 }, x: { type: "number", minimum: 0, maximum: 2 }, s: { type: "string", maxLength: 5 } },
+      required: ["a", "x", "s"],
+      additionalProperties: false,
+    };
+    const finishes: string[] = [];
+    // Random weights at temperature 1: whatever the model favours, the grammar decides what it may write.
+    for (let seed = 1; seed <= 6; seed++) {
+      const result = await expert.doGenerate(ask("numbers", 120, { jsonSchema: schema, temperature: 1, seed }));
+      finishes.push(result.finishReason);
+      if (result.finishReason === "length") continue;
+      expect(result.finishReason).toBe("stop");
+      const value = JSON.parse(result.text) as { a: number; x: number; s: string };
+      expect(Number.isInteger(value.a) && value.a >= -50 && value.a <= 1000, result.text).toBe(true);
+      expect(value.x >= 0 && value.x < 3, result.text).toBe(true);
+      expect(value.s.length).toBeLessThanOrEqual(5);
+    }
+    expect(finishes).toContain("stop");
+    // A budget that cuts the object mid-way says so.
+    const cut = await expert.doGenerate(ask("numbers", 6, { jsonSchema: schema, temperature: 1, seed: 1 }));
+    expect(cut.finishReason).toBe("length");
+    expect(() => JSON.parse(cut.text)).toThrow();
+    await expert.close();
+  });
+
   it("names the file and the reason when a GGUF is corrupt, truncated or missing", async () => {
     const corrupt = new LlamaExpert(options("bad", await folder.corrupt("bad")));
     const error = await corrupt.ensureLoaded().catch((e: unknown) => e);
