@@ -22,6 +22,8 @@ import {
   type RouteResult,
 } from "./pipeline.js";
 import type { GenerateResult } from "../experts/spec.js";
+import type { BatchLineFormat, WorkerEngine } from "../queues/engine.js";
+import { errorLine, successLine } from "./batch/lines.js";
 import { Scheduler, type SchedulableExpert, type SchedulerStats } from "./scheduler/scheduler.js";
 import { buildRouter } from "./router.js";
 import { ZOO_CONFIG_PATH } from "./config/load.js";
@@ -42,7 +44,7 @@ export interface OrchestratorOptions {
 
 export interface ExpertStatus {
   id: string;
-  kind: "llama" | "remote";
+  kind: "llama" | "remote" | "replay";
   description?: string;
   shape?: ModelShape;
   memory?: MemoryEstimate;
@@ -62,8 +64,14 @@ export interface BatchProgress {
 
 export type BatchResult = { id: string; outcome: InstanceOutcome } | { id: string; error: ConclaveError };
 
-export class Orchestrator {
+/**
+ * The engine behind every front door. It also fills in the queue port (`BatchEngine`,
+ * `WorkerEngine` in queues/engine.ts), so executors and workers run on it without importing it.
+ */
+export class Orchestrator implements WorkerEngine {
   private closed = false;
+  /** Batch output lines in OpenAI's Batch API format, for the executors that record results. */
+  readonly batchLines: BatchLineFormat = { success: successLine, failure: errorLine };
 
   private constructor(
     readonly config: Readonly<Config>,

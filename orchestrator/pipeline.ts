@@ -15,6 +15,9 @@ import { buildSynthesisMessages } from "./aggregate/synthesize.js";
 import { planAggregation, type AggregationPlan, type WeightedAnswer } from "./aggregate/plan.js";
 import type { Scheduler } from "./scheduler/scheduler.js";
 import type { GenerateRequest, GenerateResult } from "../experts/spec.js";
+import type { RecruitOutcome } from "../queues/engine.js";
+// The queue port owns the shape, since workers gather outcomes from jobs and hand them back.
+export type { RecruitOutcome } from "../queues/engine.js";
 
 export interface Router {
   tag(text: string): Promise<SkillTag[]>;
@@ -67,10 +70,6 @@ function addUsage(total: TokenUsage, more: TokenUsage): TokenUsage {
   return { promptTokens: total.promptTokens + more.promptTokens, completionTokens: total.completionTokens + more.completionTokens };
 }
 
-/** One recruit's part of an instance: its answer, or why it has none. */
-export type RecruitOutcome =
-  | { expertId: string; weight: number; result: GenerateResult; ms: number }
-  | { expertId: string; weight: number; error: ConclaveError };
 
 /** The sampling parameters every recruit of an instance generates with. */
 export function generationParams(parts: PipelineParts, instance: Instance): GenerateRequest["params"] {

@@ -1,14 +1,14 @@
 /**
- * The embedded batch executor: every instance of a batch is handed to the in-process orchestrator
- * at once, so the scheduler sees each expert's whole backlog and loads each model once. Each
- * result is appended to `<dir>/<batch>.results.jsonl` as it finishes; reading keeps the first line
- * per custom_id, so a restarted batch that re-runs unfinished work never doubles a line.
+ * The embedded batch executor: every instance of a batch is handed at once to the in-process engine
+ * (the orchestrator, through the `BatchEngine` port), so the scheduler sees each expert's whole
+ * backlog and loads each model once. Each result is appended to `<dir>/<batch>.results.jsonl` as it
+ * finishes; reading keeps the first line per custom_id, so a restarted batch that re-runs unfinished
+ * work never doubles a line.
  */
 import { setMaxListeners } from "node:events";
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Orchestrator } from "../orchestrator/orchestrator.js";
-import { errorLine, successLine } from "../orchestrator/batch/lines.js";
+import type { BatchEngine } from "./engine.js";
 import { toConclaveError } from "../kernel/errors.js";
 import type { BatchExecutor, BatchProgressCounts, BatchResultLine, RoutedItem } from "./batch-executor.js";
 
@@ -19,7 +19,7 @@ export class EmbeddedExecutor implements BatchExecutor {
   private readonly writes = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly orchestrator: Orchestrator,
+    private readonly engine: BatchEngine,
     private readonly dir: string,
   ) {}
 
@@ -50,16 +50,16 @@ export class EmbeddedExecutor implements BatchExecutor {
     setMaxListeners(0, state.controller.signal);
     this.running.set(batchId, state);
     for (const item of todo) {
-      void this.orchestrator
+      void this.engine
         .answer(item.instance, { routed: item.routed, signal: state.controller.signal })
         .then(
-          (outcome) => this.record(batchId, { customId: item.customId, ok: true, line: successLine(item.customId, outcome, model, item.warnings) }),
+          (outcome) => this.record(batchId, { customId: item.customId, ok: true, line: this.engine.batchLines.success(item.customId, outcome, model, item.warnings) }),
           (error: unknown) => {
             const failure = toConclaveError(error);
             // A cancelled instance is neither completed nor failed: it is simply not in the output.
             // Nor is one cut off by shutdown: it runs again when the batch resumes.
             if ((failure.code === "ABORTED" && state.controller.signal.aborted) || failure.code === "CLOSED") return;
-            return this.record(batchId, { customId: item.customId, ok: false, line: errorLine(item.customId, failure) });
+            return this.record(batchId, { customId: item.customId, ok: false, line: this.engine.batchLines.failure(item.customId, failure) });
           },
         )
         .finally(() => {

@@ -13,14 +13,14 @@
  */
 import { FlowProducer, Queue, type FlowJob } from "bullmq";
 import { Redis } from "ioredis";
-import type { Config } from "../../orchestrator/config/schema.js";
+import type { QueueSettings } from "../engine.js";
 import { ConclaveError } from "../../kernel/errors.js";
 import type { BatchExecutor, BatchProgressCounts, BatchResultLine, RoutedItem } from "../batch-executor.js";
 import { AGGREGATE, GENERATE, type AggregateJobData, type GenerateJobData } from "./jobs.js";
 import { aggregateQueue, batchKeys, childJobId, expertQueue, expertRegistryKey, parentJobId, workerSwitchesKey } from "./names.js";
 import { reserve, unreserve } from "./store.js";
 
-export type QueueSettings = Config["batches"]["queue"];
+export type { QueueSettings } from "../engine.js";
 
 export interface BullmqExecutorOptions {
   redisUrl: string;

@@ -14,16 +14,14 @@
  */
 import { UnrecoverableError, WaitingError, type Job } from "bullmq";
 import type { Redis } from "ioredis";
-import type { Orchestrator } from "../../orchestrator/orchestrator.js";
-import type { RecruitOutcome } from "../../orchestrator/pipeline.js";
+import type { RecruitOutcome, WorkerEngine } from "../engine.js";
 import { ConclaveError, toConclaveError } from "../../kernel/errors.js";
-import { errorLine, successLine } from "../../orchestrator/batch/lines.js";
 import { AGGREGATE, GENERATE, failureReason, parseFailure, type AggregateJobData, type GenerateJobData, type GenerateJobResult } from "./jobs.js";
 import { batchKeys, childJobId, jobIdOfKey } from "./names.js";
 import { isCancelled, record, skip } from "./store.js";
 
 export interface ProcessorContext {
-  orchestrator: Orchestrator;
+  engine: WorkerEngine;
   redis: Redis;
   prefix: string;
   /** Fires when this worker closes: running generations are aborted and their jobs requeued. */
@@ -52,7 +50,7 @@ async function generate(ctx: ProcessorContext, job: Job<GenerateJobData>, token:
   const abort = signal ? AbortSignal.any([ctx.closing, signal]) : ctx.closing;
   const started = performance.now();
   try {
-    const result = await ctx.orchestrator.generateFor(instance, expertId, abort);
+    const result = await ctx.engine.generateFor(instance, expertId, abort);
     return { ...result, cancelled: false, ms: performance.now() - started };
   } catch (error) {
     const failure = toConclaveError(error);
@@ -101,13 +99,13 @@ async function aggregateJob(ctx: ProcessorContext, job: Job<AggregateJobData>): 
   const runMs = Math.max(0, ...outcomes.map((o) => ("ms" in o ? o.ms : 0)));
   let line: { ok: boolean; line: string };
   try {
-    const outcome = await ctx.orchestrator.aggregateRecruits(instance, routed, outcomes, runMs);
-    line = { ok: true, line: successLine(customId, outcome, model, warnings) };
+    const outcome = await ctx.engine.aggregateRecruits(instance, routed, outcomes, runMs);
+    line = { ok: true, line: ctx.engine.batchLines.success(customId, outcome, model, warnings) };
   } catch (error) {
     const failure = toConclaveError(error);
     // This worker is going away: let the parent run again elsewhere rather than record a failure.
     if (failure.code === "CLOSED") throw new Error(failureReason(failure));
-    line = { ok: false, line: errorLine(customId, failure) };
+    line = { ok: false, line: ctx.engine.batchLines.failure(customId, failure) };
   }
   return { recorded: await record(ctx.redis, keys, { customId, ...line }) };
 }
@@ -122,5 +120,5 @@ export async function settleFailedParent(ctx: ProcessorContext, job: Job, error:
     return;
   }
   const failure = new ConclaveError("INTERNAL_ERROR", `aggregating ${customId} failed: ${error.message}`);
-  await record(ctx.redis, keys, { customId, ok: false, line: errorLine(customId, failure) });
+  await record(ctx.redis, keys, { customId, ok: false, line: ctx.engine.batchLines.failure(customId, failure) });
 }

@@ -1,6 +1,6 @@
 /**
  * A conclave batch worker: consumes the BullMQ queues the executor fills, running generations on
- * this process's orchestrator.
+ * this process's engine (the orchestrator, through the `WorkerEngine` port).
  *
  * One BullMQ Worker per expert queue (created when the queue first appears; concurrency = the
  * expert's slots; paused unless drained), one always-running Worker on the aggregate queue, and per
@@ -18,7 +18,7 @@ import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { Queue, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
-import type { Orchestrator } from "../../orchestrator/orchestrator.js";
+import type { WorkerEngine } from "../engine.js";
 import { decideDrain, type ExpertQueueView } from "./controller.js";
 import { createProcessor, settleFailedParent, type ProcessorContext } from "./processors.js";
 import { GENERATE } from "./jobs.js";
@@ -70,8 +70,8 @@ interface Lane {
   op: Promise<void>;
 }
 
-export async function runWorker(orchestrator: Orchestrator, options: RunWorkerOptions): Promise<WorkerHandle> {
-  const settings = orchestrator.config.batches.queue;
+export async function runWorker(engine: WorkerEngine, options: RunWorkerOptions): Promise<WorkerHandle> {
+  const settings = engine.config.batches.queue;
   const prefix = options.prefix ?? settings.prefix;
   const id = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const pollMs = options.pollMs ?? 250;
@@ -85,7 +85,7 @@ export async function runWorker(orchestrator: Orchestrator, options: RunWorkerOp
     const key = job.name === GENERATE ? String((job.data as { expertId?: unknown }).expertId) : "aggregate";
     processed[key] = (processed[key] ?? 0) + 1;
   };
-  const context: ProcessorContext = { orchestrator, redis, prefix, closing: closing.signal, onProcessed };
+  const context: ProcessorContext = { engine, redis, prefix, closing: closing.signal, onProcessed };
   const processor = createProcessor(context);
   const common = {
     connection: redis,
@@ -108,7 +108,7 @@ export async function runWorker(orchestrator: Orchestrator, options: RunWorkerOp
     let lane = lanes.get(expertId);
     if (lane) return lane;
     const name = expertQueue(prefix, expertId);
-    const slots = orchestrator.statuses.get(expertId)?.slots ?? 1;
+    const slots = engine.statuses.get(expertId)?.slots ?? 1;
     const janitor = watch(new Worker(name, undefined, common));
     void janitor.startStalledCheckTimer().catch(onError);
     lane = {
@@ -127,7 +127,7 @@ export async function runWorker(orchestrator: Orchestrator, options: RunWorkerOp
   };
   const claims = new Claims(redis, prefix, id, Math.max(settings.lockDurationMs, 8 * pollMs));
 
-  const budget = orchestrator.budget.ram;
+  const budget = engine.budget.ram;
   let switches = 0;
   let starts = 0;
 
@@ -136,7 +136,7 @@ export async function runWorker(orchestrator: Orchestrator, options: RunWorkerOp
     // workers that have it, not fail its jobs (work for an expert no worker has waits, visibly,
     // in conclave_queue_backlog).
     for (const expertId of await redis.smembers(expertRegistryKey(prefix))) {
-      const status = orchestrator.statuses.get(expertId);
+      const status = engine.statuses.get(expertId);
       if (status && !status.unavailable) laneFor(expertId);
     }
     const all = [...lanes.values()];
@@ -146,18 +146,18 @@ export async function runWorker(orchestrator: Orchestrator, options: RunWorkerOp
       claims.heldByOthers(all.map((lane) => lane.expertId)),
     ]);
     if (closing.signal.aborted) return;
-    const residency = orchestrator.stats().experts;
+    const residency = engine.stats().experts;
     const views: ExpertQueueView[] = all.map((lane, i) => {
       const count = counts[i] ?? {};
       return {
         id: lane.expertId,
-        slots: orchestrator.statuses.get(lane.expertId)?.slots ?? 1,
+        slots: engine.statuses.get(lane.expertId)?.slots ?? 1,
         backlog: (count["waiting"] ?? 0) + (count["prioritized"] ?? 0) + (count["delayed"] ?? 0),
         busy: (residency[lane.expertId]?.inFlight ?? 0) + (residency[lane.expertId]?.backlog ?? 0),
         resident: residency[lane.expertId]?.resident ?? false,
         draining: lane.draining,
         claimedByOther: claimed[i] ?? false,
-        memory: orchestrator.statuses.get(lane.expertId)?.memory?.ramBytes ?? 0,
+        memory: engine.statuses.get(lane.expertId)?.memory?.ramBytes ?? 0,
       };
     });
     const decision = decideDrain({ experts: views, budget, joinFactor: options.joinFactor ?? 4, maxDraining: options.maxExperts ?? Infinity });
