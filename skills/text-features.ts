@@ -24,6 +24,9 @@ export interface SparseVector {
   value: Float64Array;
 }
 
+/** Where character n-grams stop: anything but letters, digits and math symbols. */
+const CHAR_WORD_SPLIT = /[^\p{L}\p{N}^+\-*/=<>%$]+/u;
+
 /** Raw feature counts of one text, keyed `w:` (words and word bigrams) and `c:` (character n-grams). */
 export function rawFeatures(text: string, settings: Pick<FeatureSettings, "charNgrams">): Map<string, number> {
   const counts = new Map<string, number>();
@@ -31,7 +34,7 @@ export function rawFeatures(text: string, settings: Pick<FeatureSettings, "charN
   for (const term of terms(text)) add(`w:${term}`);
   const [low, high] = settings.charNgrams;
   if (low > 0) {
-    for (const word of text.toLowerCase().split(/[^\p{L}\p{N}^+\-*/=<>%$]+/u)) {
+    for (const word of text.toLowerCase().split(CHAR_WORD_SPLIT)) {
       if (!word) continue;
       const padded = ` ${word} `;
       for (let n = low; n <= high; n += 1) {
@@ -45,13 +48,29 @@ export function rawFeatures(text: string, settings: Pick<FeatureSettings, "charN
 /** A fitted vocabulary: feature -> column, with its inverse document frequency. */
 export class TfidfVocabulary {
   private readonly columns = new Map<string, number>();
+  // For `encode`: columns keyed by the bare term or n-gram (no "w:"/"c:" string to build per
+  // lookup), which block each column is in, and scratch counts reused across calls.
+  private readonly wordColumns = new Map<string, number>();
+  private readonly charColumns = new Map<string, number>();
+  private readonly isWord: Uint8Array;
+  private readonly counts: Int32Array;
+  private readonly values: Float64Array;
 
   constructor(
     readonly features: readonly string[],
     readonly idf: Float64Array,
     readonly settings: FeatureSettings,
   ) {
-    features.forEach((feature, column) => this.columns.set(feature, column));
+    this.isWord = new Uint8Array(features.length);
+    this.counts = new Int32Array(features.length);
+    this.values = new Float64Array(features.length);
+    features.forEach((feature, column) => {
+      this.columns.set(feature, column);
+      if (feature.startsWith("w:")) {
+        this.isWord[column] = 1;
+        this.wordColumns.set(feature.slice(2), column);
+      } else if (feature.startsWith("c:")) this.charColumns.set(feature.slice(2), column);
+    });
   }
 
   get size(): number {
@@ -68,6 +87,47 @@ export class TfidfVocabulary {
     // Rounded to float32, the precision a saved tagger keeps, so fitted and reloaded vectors are identical.
     const idf = Float64Array.from(Float32Array.from(kept, (feature) => Math.log((1 + texts.length) / (1 + (df.get(feature) ?? 0))) + 1));
     return { vocabulary: new TfidfVocabulary(kept, idf, settings), raw };
+  }
+
+  /**
+   * `vectorize(text)` without the intermediate map of every raw feature: counts go straight into
+   * known columns, in the same first-seen order, so every sum runs in the same order and the result
+   * is bit-for-bit the same (tested). The request path calls this; fitting uses `vectorize`.
+   */
+  encode(text: string): SparseVector {
+    const { counts, values } = this;
+    const touched: number[] = [];
+    const count = (column: number | undefined) => {
+      if (column === undefined) return;
+      if (counts[column] === 0) touched.push(column);
+      counts[column]! += 1;
+    };
+    for (const term of terms(text)) count(this.wordColumns.get(term));
+    const [low, high] = this.settings.charNgrams;
+    if (low > 0) {
+      for (const word of text.toLowerCase().split(CHAR_WORD_SPLIT)) {
+        if (!word) continue;
+        const padded = ` ${word} `;
+        for (let n = low; n <= high; n += 1) {
+          for (let i = 0; i + n <= padded.length; i += 1) count(this.charColumns.get(padded.slice(i, i + n)));
+        }
+      }
+    }
+    let wordNorm = 0;
+    let charNorm = 0;
+    for (const column of touched) {
+      const value = (1 + Math.log(counts[column]!)) * this.idf[column]!;
+      counts[column] = 0;
+      values[column] = value;
+      if (this.isWord[column]) wordNorm += value * value;
+      else charNorm += value * value;
+    }
+    const wordScale = wordNorm > 0 ? this.settings.wordWeight / Math.sqrt(wordNorm) : 0;
+    const charScale = charNorm > 0 ? this.settings.charWeight / Math.sqrt(charNorm) : 0;
+    const index = Int32Array.from(touched).sort();
+    const value = new Float64Array(index.length);
+    for (let k = 0; k < index.length; k += 1) value[k] = values[index[k]!]! * (this.isWord[index[k]!] ? wordScale : charScale);
+    return { index, value };
   }
 
   /** Sublinear tf (1 + ln tf) x idf, each block unit length then weighted; unknown features are ignored. */

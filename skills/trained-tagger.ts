@@ -151,7 +151,10 @@ export class TrainedTagger implements SkillTagger {
 
   /** Label probabilities, best first (ties by label order). */
   probabilities(text: string): Array<{ label: string; probability: number }> {
-    const scores = this.scores(this.vocabulary.vectorize(text));
+    return this.ranked(this.scores(this.vocabulary.encode(text)));
+  }
+
+  private ranked(scores: Float64Array): Array<{ label: string; probability: number }> {
     return this.labels.map((label, c) => ({ label, probability: scores[c]! })).sort((a, b) => b.probability - a.probability);
   }
 
@@ -167,8 +170,10 @@ export class TrainedTagger implements SkillTagger {
   }
 
   tagSync(text: string, limits: TagLimits = this.limits): SkillTag[] {
-    if (this.vocabulary.vectorize(text).index.length === 0) return [];
-    return this.probabilities(text)
+    // One encoding serves both the no-known-feature check and the scores.
+    const x = this.vocabulary.encode(text);
+    if (x.index.length === 0) return [];
+    return this.ranked(this.scores(x))
       .filter((entry) => entry.probability > 0 && entry.probability >= limits.minScore)
       .slice(0, Math.max(0, limits.maxSkills))
       .map(({ label, probability }) => ({ skill: label, score: probability }));
@@ -184,7 +189,7 @@ export class TrainedTagger implements SkillTagger {
    * category strategy hands it to the generalist instead of trusting the label prior.
    */
   classify(text: string): Classification {
-    const x = this.vocabulary.vectorize(text);
+    const x = this.vocabulary.encode(text);
     const scores = this.scores(x);
     const byCategory = new Map<string, number>();
     this.labels.forEach((label, c) => {
