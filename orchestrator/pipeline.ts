@@ -140,7 +140,7 @@ export async function aggregate(
   const warnings: string[] = [];
   for (const outcome of outcomes) {
     if ("result" in outcome) {
-      answers.push({ expertId: outcome.expertId, text: outcome.result.text, weight: outcome.weight, result: outcome.result, ms: outcome.ms });
+      answers.push({ expertId: outcome.expertId, text: outcome.result.text, weight: outcome.weight, result: outcome.result, ms: outcome.ms, finishReason: outcome.result.finishReason });
       usage = addUsage(usage, outcome.result.usage);
       warnings.push(...outcome.result.warnings.map((warning) => `${outcome.expertId}: ${warning}`));
     } else {
@@ -162,9 +162,12 @@ export async function aggregate(
     skipWhenAgree: parts.aggregation.skipWhenAgree,
     voteKind: parts.aggregation.voteKind,
     aggregator: parts.aggregator,
+    // Structured output: answers are compared as parsed JSON and only valid ones can win a vote.
+    ...(instance.params?.jsonSchema ? { jsonSchema: instance.params.jsonSchema } : {}),
   });
   let text: string;
-  let finishReason = answers.length === 1 ? answers[0]!.result.finishReason : ("stop" as const);
+  // The returned answer's own finish reason: a candidate cut by the token budget stays "length".
+  let finishReason: InstanceOutcome["finishReason"] = plan.method === "synthesize" ? "stop" : plan.finishReason;
   if (plan.method === "synthesize") {
     let streamed = false;
     const onSynthesisText = options.onText
@@ -194,8 +197,15 @@ export async function aggregate(
       if (failure.code === "ABORTED" || streamed) throw failure;
       warnings.push(`aggregator ${plan.aggregator} failed (${failure.message}); fell back to a vote`);
       failures.push({ expertId: plan.aggregator, code: failure.code, message: failure.message });
-      plan = planAggregation(answers, { method: "vote", skipWhenAgree: false, voteKind: parts.aggregation.voteKind, aggregator: undefined });
+      plan = planAggregation(answers, {
+        method: "vote",
+        skipWhenAgree: false,
+        voteKind: parts.aggregation.voteKind,
+        aggregator: undefined,
+        ...(instance.params?.jsonSchema ? { jsonSchema: instance.params.jsonSchema } : {}),
+      });
       text = plan.method === "synthesize" ? "" : plan.text;
+      finishReason = plan.method === "synthesize" ? "stop" : plan.finishReason;
       options.onText?.(text);
     }
   } else {

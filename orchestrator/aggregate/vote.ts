@@ -4,17 +4,23 @@
  * Extraction turns free text into a comparable value: a choice letter (A-E), a number in canonical
  * form ("1,234.50" -> "1234.5") or a short normalised text. Explicit "answer is ..." statements win
  * over incidental mentions, and the last statement wins (models often revise themselves).
+ *
+ * With a JSON schema (structured output) the value is the parsed answer instead, in canonical JSON
+ * (json-answers.ts): answers that do not parse or do not match the schema have no value, so a vote
+ * can only pick a valid candidate, and `{"a":4}` and `{ "a": 4 }` agree.
  */
+import { readJsonAnswer } from "./json-answers.js";
 
 export type VoteKind = "auto" | "choice" | "number" | "text";
 
 export interface Extracted {
-  kind: "choice" | "number" | "text";
+  kind: "choice" | "number" | "text" | "json";
   value: string;
 }
 
 export interface VoteResult {
-  winner: { value: string; text: string; expertIds: string[]; weight: number };
+  /** `index`: the answer whose text is the winner's (the heaviest of its group). */
+  winner: { value: string; text: string; index: number; expertIds: string[]; weight: number };
   /** Winner weight / weight of all extractable answers. */
   agreement: number;
   tally: Array<{ value: string; weight: number; expertIds: string[] }>;
@@ -124,8 +130,10 @@ function extractText(text: string): string | undefined {
   return normaliseText(clean);
 }
 
-export function extractAnswer(text: string, kind: VoteKind): Extracted | undefined {
+/** A JSON schema, when given, overrides `kind`: the answer's value is its canonical JSON. */
+export function extractAnswer(text: string, kind: VoteKind, jsonSchema?: Record<string, unknown>): Extracted | undefined {
   const as = (k: Extracted["kind"], value: string | undefined) => (value === undefined ? undefined : { kind: k, value });
+  if (jsonSchema) return as("json", readJsonAnswer(text, jsonSchema)?.canonical);
   switch (kind) {
     case "choice":
       return as("choice", extractChoice(text, true));
@@ -144,30 +152,34 @@ interface Group {
   count: number;
   first: number;
   expertIds: string[];
-  best: { text: string; weight: number };
+  best: { text: string; weight: number; index: number };
 }
 
 /**
  * Weighted majority over the extractable answers. Ranking: total weight, then number of answers, then
  * first appearance. When every weight is zero, counts decide and agreement is a share of answers.
  */
-export function majorityVote(answers: ReadonlyArray<{ expertId: string; text: string; weight: number }>, kind: VoteKind): VoteResult | null {
+export function majorityVote(
+  answers: ReadonlyArray<{ expertId: string; text: string; weight: number }>,
+  kind: VoteKind,
+  jsonSchema?: Record<string, unknown>,
+): VoteResult | null {
   const groups = new Map<string, Group>();
   answers.forEach((answer, index) => {
-    const extracted = extractAnswer(answer.text, kind);
+    const extracted = extractAnswer(answer.text, kind, jsonSchema);
     if (!extracted) return;
     const weight = Math.max(0, answer.weight);
     // Keyed by kind too: under "auto" a choice "A" and a text "a" are different answers.
     const key = `${extracted.kind}:${extracted.value}`;
     const group = groups.get(key);
     if (!group) {
-      groups.set(key, { value: extracted.value, weight, count: 1, first: index, expertIds: [answer.expertId], best: { text: answer.text, weight } });
+      groups.set(key, { value: extracted.value, weight, count: 1, first: index, expertIds: [answer.expertId], best: { text: answer.text, weight, index } });
       return;
     }
     group.weight += weight;
     group.count += 1;
     group.expertIds.push(answer.expertId);
-    if (weight > group.best.weight) group.best = { text: answer.text, weight };
+    if (weight > group.best.weight) group.best = { text: answer.text, weight, index };
   });
   const ranked = [...groups.values()].sort((a, b) => b.weight - a.weight || b.count - a.count || a.first - b.first);
   const winner = ranked[0];
@@ -175,18 +187,32 @@ export function majorityVote(answers: ReadonlyArray<{ expertId: string; text: st
   const totalWeight = ranked.reduce((sum, g) => sum + g.weight, 0);
   const totalCount = ranked.reduce((sum, g) => sum + g.count, 0);
   return {
-    winner: { value: winner.value, text: winner.best.text, expertIds: winner.expertIds, weight: winner.weight },
+    winner: { value: winner.value, text: winner.best.text, index: winner.best.index, expertIds: winner.expertIds, weight: winner.weight },
     agreement: totalWeight > 0 ? winner.weight / totalWeight : winner.count / totalCount,
     tally: ranked.map((g) => ({ value: g.value, weight: g.weight, expertIds: g.expertIds })),
   };
 }
 
 /** True when there are at least two answers and every one extracts to the same value. */
-export function answersAgree(texts: readonly string[], kind: VoteKind): boolean {
+export function answersAgree(texts: readonly string[], kind: VoteKind, jsonSchema?: Record<string, unknown>): boolean {
   if (texts.length < 2) return false;
   const keys = texts.map((text) => {
-    const extracted = extractAnswer(text, kind);
+    const extracted = extractAnswer(text, kind, jsonSchema);
     return extracted ? `${extracted.kind}:${extracted.value}` : undefined;
   });
   return keys[0] !== undefined && keys.every((key) => key === keys[0]);
+}
+
+/**
+ * An expert's weight in a competence-weighted vote: its odds of being right, p / (1 − p), where p is
+ * its validation accuracy smoothed by one right and one wrong answer (so 100% on a small set is not
+ * an infinite weight). Log-odds would be the optimal weights if experts erred independently, but LLMs
+ * fail on the same hard questions, so two weak experts agreeing is far weaker evidence than their
+ * summed log-odds claims; the odds (the exponential of the log-odds) keep a much stronger expert from
+ * being outvoted by two weak ones that agree: 0.86 (odds 6.1) beats 0.74 + 0.68 (2.8 + 2.1), while
+ * three experts of similar strength still decide by majority.
+ */
+export function competenceWeight(accuracy: number, answered: number): number {
+  const p = (accuracy * answered + 1) / (answered + 2);
+  return p / (1 - p);
 }

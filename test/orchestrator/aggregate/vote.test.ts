@@ -69,7 +69,7 @@ describe("majorityVote", () => {
       ],
       "number",
     );
-    expect(result?.winner).toEqual({ value: "42", text: "answer: 42.0", expertIds: ["a", "c"], weight: 0.5 });
+    expect(result?.winner).toEqual({ value: "42", text: "answer: 42.0", index: 2, expertIds: ["a", "c"], weight: 0.5 });
     // d extracts nothing: agreement is 0.5 / (0.5 + 0.35)
     expect(result?.agreement).toBeCloseTo(0.5 / 0.85, 10);
     expect(result?.tally).toEqual([
