@@ -25,6 +25,8 @@ export interface GenerateResult {
   usage: TokenUsage;
   /** Parameters the backend could not honour, in words a user can act on. */
   warnings: string[];
+  /** US dollars this call cost, when the backend knows it (replay experts: the recorded cost). */
+  cost?: number;
 }
 
 /** The shape of the model behind an expert: sparse MoE experts report their expert counts. */
@@ -49,7 +51,7 @@ export interface MemoryEstimate {
 
 export interface ExpertInfo {
   id: string;
-  kind: "llama" | "remote";
+  kind: "llama" | "remote" | "replay";
   /** Where it lives: local backends need loading, remote ones do not. */
   placement: "local" | "remote";
   /** How many generations it can run at once (sequences of its context, or remote concurrency). */

@@ -44,6 +44,8 @@ export interface Recruit {
   weight: number;
   /** Human-readable reason: skills and scores that won the place. */
   reason: string;
+  /** Cascade only: the escalation step (0 = asked first) the expert belongs to. */
+  tier?: number;
 }
 
 export interface Recruitment {
@@ -60,6 +62,15 @@ export interface RouteResult {
   recruitment: Recruitment;
   tagMs: number;
   recruitMs: number;
+}
+
+/** One step of a cascade: who was asked, how much the answers so far agreed, whether it stopped there. */
+export interface CascadeStep {
+  tier: number;
+  experts: string[];
+  agreement: number;
+  stopped: boolean;
+  reason: string;
 }
 
 export interface ExpertAnswer {
@@ -91,10 +102,14 @@ export interface RoutingTrace {
   skills: SkillTag[];
   recruitment: Recruitment;
   aggregation: { method: AggregationMethod; aggregator?: string; reason: string };
-  answers: Array<{ expertId: string; text: string; ms: number }>;
+  answers: Array<{ expertId: string; text: string; ms: number; /** US dollars, when known. */ cost?: number }>;
   failures: ExpertFailure[];
   warnings: string[];
   times: StageTimes;
+  /** US dollars of every call made for the instance (answers and aggregator) whose cost is known. */
+  cost?: number;
+  /** Cascade only: each escalation step in order. */
+  cascade?: CascadeStep[];
 }
 
 /** One question to answer: a chat, an id, and parameters. */

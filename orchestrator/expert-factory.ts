@@ -7,6 +7,7 @@ import { ConclaveError } from "../kernel/errors.js";
 import { LlamaExpert } from "../experts/llama/llama-expert.js";
 import type { RuntimeOptions } from "../experts/llama/runtime.js";
 import { createRemoteExpert } from "../experts/remote/remote-expert.js";
+import { ReplayExpert } from "../experts/replay/replay-expert.js";
 import type { ExpertBackend } from "../experts/spec.js";
 
 export interface ExpertFactoryContext {
@@ -49,6 +50,14 @@ export function createExpert(config: ExpertConfig, context: ExpertFactoryContext
         ...(config.description === undefined ? {} : { description: config.description }),
       });
     }
+    case "replay":
+      return new ReplayExpert({
+        id: config.id,
+        recordings: config.recordings,
+        concurrency: config.concurrency,
+        ...(config.model === undefined ? {} : { model: config.model }),
+        ...(config.description === undefined ? {} : { description: config.description }),
+      });
     default: {
       const unreachable: never = config;
       throw new ConclaveError("CONFIG_INVALID", `unknown expert backend in ${JSON.stringify(unreachable)}`);

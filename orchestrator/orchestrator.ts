@@ -33,6 +33,8 @@ import { createExpert } from "./expert-factory.js";
 import { getRuntime, type RuntimeOptions } from "../experts/llama/runtime.js";
 import type { ExpertBackend, MemoryEstimate, ModelShape } from "../experts/spec.js";
 import { loadCatalog } from "./catalog.js";
+import { callCost, CostLedger, expectedCosts, profileVoteWeight } from "./cost.js";
+import { competenceWeight } from "./aggregate/vote.js";
 
 export interface OrchestratorOptions {
   env?: Record<string, string | undefined>;
@@ -83,6 +85,8 @@ export class Orchestrator implements WorkerEngine {
     readonly synthetic: boolean,
     /** The memory budget resolved at start ("auto" made concrete) that resident models share. */
     readonly budget: Readonly<{ ram: number; vram: number }>,
+    /** US dollars spent per expert (declared or recorded costs, see cost.ts). */
+    readonly spending: CostLedger = new CostLedger(),
   ) {}
 
   static async create(config: Readonly<Config>, options: OrchestratorOptions = {}): Promise<Orchestrator> {
@@ -133,19 +137,36 @@ export class Orchestrator implements WorkerEngine {
         ...(status.unavailable ? { unavailable: new ConclaveError(status.unavailable.code as never, status.unavailable.message) } : {}),
       });
     }
+    const spending = new CostLedger();
+    const declaredCost = new Map(expertConfigs.flatMap((c) => (c.cost ? [[c.id, c.cost] as const] : [])));
     const scheduler = new Scheduler(
       schedulable,
       {
         load: (id) => experts.get(id)!.ensureLoaded(),
         unload: (id) => experts.get(id)!.unload(),
-        run: (id, request) => experts.get(id)!.doGenerate(request),
+        // Every call gets its cost here, once: the declared price wins over what the backend reported.
+        run: async (id, request) => {
+          const result = await experts.get(id)!.doGenerate(request);
+          const cost = callCost(declaredCost.get(id), result.usage, result.cost);
+          spending.add(id, cost);
+          return cost === undefined ? result : { ...result, cost };
+        },
       },
       { budget, fairnessCap: config.scheduler.fairnessCap, ageWeightMs: config.scheduler.ageWeightMs },
     );
     const available = schedulable.filter((s) => !s.unavailable).map((s) => s.id);
-    const router = buildRouter({ config, catalog, profile, available, scheduler, env });
-    const parts: PipelineParts = { router, scheduler, aggregation: config.aggregation, generation: config.generation, aggregator };
-    return new Orchestrator(config, experts, statuses, scheduler, parts, synthetic, budget);
+    const costs = await expectedCosts(expertConfigs, experts, config.generation.maxTokens);
+    const router = buildRouter({ config, catalog, profile, available, scheduler, env, costs });
+    const parts: PipelineParts = {
+      router,
+      scheduler,
+      aggregation: config.aggregation,
+      generation: config.generation,
+      aggregator,
+      competenceWeight: (id) => profileVoteWeight(profile?.experts, id, competenceWeight),
+      cascadeThreshold: config.routing.cascade.threshold,
+    };
+    return new Orchestrator(config, experts, statuses, scheduler, parts, synthetic, budget, spending);
   }
 
   get aggregator(): string | undefined {

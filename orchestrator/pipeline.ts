@@ -7,12 +7,13 @@
  * when every recruit fails the first failure is thrown (or NO_EXPERT_AVAILABLE); an aggregator that
  * fails degrades to a vote with a warning; an abort rejects with ABORTED.
  */
-import type { ChatMessage, ExpertFailure, Instance, InstanceOutcome, Recruitment, RouteResult, SkillTag, TokenUsage } from "../kernel/contracts.js";
+import type { CascadeStep, ChatMessage, ExpertFailure, Instance, InstanceOutcome, Recruitment, RouteResult, SkillTag, TokenUsage } from "../kernel/contracts.js";
 export type { RouteResult } from "../kernel/contracts.js";
 import { ConclaveError, isConclaveError, toConclaveError } from "../kernel/errors.js";
 import type { Config } from "./config/schema.js";
 import { buildSynthesisMessages } from "./aggregate/synthesize.js";
 import { planAggregation, type AggregationPlan, type WeightedAnswer } from "./aggregate/plan.js";
+import { majorityVote } from "./aggregate/vote.js";
 import type { Scheduler } from "./scheduler/scheduler.js";
 import type { GenerateRequest, GenerateResult } from "../experts/spec.js";
 import type { RecruitOutcome } from "../queues/engine.js";
@@ -30,6 +31,10 @@ export interface PipelineParts {
   aggregation: Config["aggregation"];
   generation: Config["generation"];
   aggregator: string | undefined;
+  /** aggregation.weighting competence: an expert's vote weight from its profile (undefined: keep the recruit weight). */
+  competenceWeight?: (expertId: string) => number | undefined;
+  /** The cascade stage stops once the answers so far agree at least this much (routing.cascade.threshold). */
+  cascadeThreshold?: number;
 }
 
 export interface AnswerOptions {
@@ -116,8 +121,52 @@ export async function answer(parts: PipelineParts, instance: Instance, options: 
   const started = performance.now();
   const routed = options.routed ?? (await route(parts, instance.messages, options.expertId));
   const runStarted = performance.now();
-  const outcomes = await runRecruits(parts, instance, routed, options);
-  return aggregate(parts, instance, routed, outcomes, { runMs: performance.now() - runStarted, started }, options);
+  const cascading = routed.recruitment.recruits.some((r) => r.tier !== undefined) && routed.recruitment.recruits.length > 1;
+  const { outcomes, steps } = cascading
+    ? await runCascade(parts, instance, routed, options)
+    : { outcomes: await runRecruits(parts, instance, routed, options), steps: undefined };
+  const outcome = await aggregate(parts, instance, routed, outcomes, { runMs: performance.now() - runStarted, started }, options);
+  return steps ? { ...outcome, trace: { ...outcome.trace, cascade: steps } } : outcome;
+}
+
+/** A recruit's weight in the vote: its competence weight when configured and known, else its recruit weight. */
+function voteWeight(parts: PipelineParts, expertId: string, recruitWeight: number): number {
+  return (parts.aggregation.weighting === "competence" ? parts.competenceWeight?.(expertId) : undefined) ?? recruitWeight;
+}
+
+/**
+ * The cascade stage: asks the recruits tier by tier (cheapest first) and stops at the first tier
+ * after which at least two answers agree at `cascadeThreshold` or more (the competence-weighted
+ * vote's agreement over every answer so far); the last tier always ends it. Streaming is off: which
+ * answer is final is known only at the end.
+ */
+async function runCascade(
+  parts: PipelineParts,
+  instance: Instance,
+  routed: RouteResult,
+  options: Pick<AnswerOptions, "signal">,
+): Promise<{ outcomes: RecruitOutcome[]; steps: CascadeStep[] }> {
+  const tiers = [...new Set(routed.recruitment.recruits.map((r) => r.tier ?? 0))].sort((a, b) => a - b);
+  const threshold = parts.cascadeThreshold ?? 1;
+  const outcomes: RecruitOutcome[] = [];
+  const steps: CascadeStep[] = [];
+  for (const [index, tier] of tiers.entries()) {
+    const recruits = routed.recruitment.recruits.filter((r) => (r.tier ?? 0) === tier);
+    outcomes.push(...(await runRecruits(parts, instance, { ...routed, recruitment: { ...routed.recruitment, recruits } }, options)));
+    const answered = outcomes.flatMap((o) => ("result" in o ? [{ expertId: o.expertId, text: o.result.text, weight: voteWeight(parts, o.expertId, o.weight) }] : []));
+    const vote = answered.length >= 2 ? majorityVote(answered, parts.aggregation.voteKind) : null;
+    const agreement = vote?.agreement ?? 0;
+    const last = index === tiers.length - 1;
+    const stopped = last || agreement >= threshold;
+    const reason = last
+      ? "last tier: the strongest decides"
+      : stopped
+        ? `${answered.length} answers agree ${agreement.toFixed(2)} >= ${threshold}: stop`
+        : `${answered.length < 2 ? `${answered.length} answer(s), agreement needs two` : `agreement ${agreement.toFixed(2)} < ${threshold}`}: escalate`;
+    steps.push({ tier, experts: recruits.map((r) => r.expertId), agreement: round(agreement), stopped, reason });
+    if (stopped) break;
+  }
+  return { outcomes, steps };
 }
 
 /**
@@ -140,7 +189,8 @@ export async function aggregate(
   const warnings: string[] = [];
   for (const outcome of outcomes) {
     if ("result" in outcome) {
-      answers.push({ expertId: outcome.expertId, text: outcome.result.text, weight: outcome.weight, result: outcome.result, ms: outcome.ms, finishReason: outcome.result.finishReason });
+      const weight = voteWeight(parts, outcome.expertId, outcome.weight);
+      answers.push({ expertId: outcome.expertId, text: outcome.result.text, weight, result: outcome.result, ms: outcome.ms, finishReason: outcome.result.finishReason });
       usage = addUsage(usage, outcome.result.usage);
       warnings.push(...outcome.result.warnings.map((warning) => `${outcome.expertId}: ${warning}`));
     } else {
@@ -157,6 +207,7 @@ export async function aggregate(
   }
 
   const aggregateStarted = performance.now();
+  let synthesisCost = 0;
   let plan: AggregationPlan = planAggregation(answers, {
     method: parts.aggregation.method,
     skipWhenAgree: parts.aggregation.skipWhenAgree,
@@ -191,6 +242,7 @@ export async function aggregate(
       text = synthesis.text;
       finishReason = synthesis.finishReason;
       usage = addUsage(usage, synthesis.usage);
+      synthesisCost = synthesis.cost ?? 0;
     } catch (error) {
       const failure = toConclaveError(error);
       // Text already streamed cannot be taken back: a vote appended to it would be two answers in one.
@@ -227,7 +279,8 @@ export async function aggregate(
         ...(plan.method === "synthesize" ? { aggregator: plan.aggregator } : {}),
         reason: plan.reason,
       },
-      answers: answers.map((a) => ({ expertId: a.expertId, text: a.text, ms: Math.round(a.ms) })),
+      answers: answers.map((a) => ({ expertId: a.expertId, text: a.text, ms: Math.round(a.ms), ...(a.result.cost === undefined ? {} : { cost: a.result.cost }) })),
+      cost: answers.reduce((sum, a) => sum + (a.result.cost ?? 0), synthesisCost),
       failures,
       warnings,
       times: {

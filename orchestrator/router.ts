@@ -26,6 +26,8 @@ export interface RouterContext {
   env?: Record<string, string | undefined>;
   /** For kind: trained, an already loaded tagger; otherwise skills.tagger.path is read at start-up. */
   trainedTagger?: TrainedTagger;
+  /** Expected US dollars per call of each expert whose cost is known. */
+  costs?: Readonly<Record<string, number>>;
 }
 
 /** Keywords are a short list: a small cap keeps the tagging call cheap. */
@@ -67,7 +69,15 @@ export function buildRouter(context: RouterContext): Router {
   }
   return {
     tag: (text) => tagger.tag(text),
-    recruit: (skills, text) => recruit(config.routing, { skills, text, profile, available, classify: () => classify(text) }),
+    recruit: (skills, text) =>
+      recruit(config.routing, {
+        skills,
+        text,
+        profile,
+        available,
+        classify: () => classify(text),
+        ...(context.costs ? { costs: context.costs } : {}),
+      }),
   };
 }
 

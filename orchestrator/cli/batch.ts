@@ -39,6 +39,7 @@ export async function runBatchCommand(orchestrator: Orchestrator, options: Batch
   const bar = new SingleBar({ format: "batch |{bar}| {value}/{total} instances · {eta_formatted} left", noTTYOutput: true, notTTYSchedule: 2000, stream: process.stderr }, Presets.shades_classic);
   if (options.progress) bar.start(valid.length, 0);
   const started = performance.now();
+  const spentBefore = orchestrator.spending.byExpert();
   const results = await orchestrator.runBatch(
     valid.map(({ line }) => ({ instance: line.instance, ...(line.model && line.model !== options.model ? { expertId: line.model } : {}) })),
     { perInstanceLoading: options.perInstanceLoading, onProgress: ({ done }) => options.progress && bar.update(done) },
@@ -68,9 +69,17 @@ export async function runBatchCommand(orchestrator: Orchestrator, options: Batch
     // maxRSS is in KiB; it covers the whole process, models included (mmap'd pages that were touched).
     peakRssBytes: resourceUsage().maxRSS * 1024,
     mode: options.perInstanceLoading ? "per-instance" : "grouped",
+    costUsd: costSince(spentBefore, orchestrator.spending.byExpert()),
   };
   print(formatSummary(summary));
   if (options.summary) await mkdir(dirname(options.summary), { recursive: true });
   if (options.summary) await writeFile(options.summary, `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
+}
+
+/** What the batch spent: the ledger's growth per expert while it ran. */
+function costSince(before: Record<string, number>, after: Record<string, number>): NonNullable<BatchSummary["costUsd"]> {
+  const byExpert: Record<string, number> = {};
+  for (const [id, usd] of Object.entries(after)) if (usd - (before[id] ?? 0) > 0) byExpert[id] = usd - (before[id] ?? 0);
+  return { total: Object.values(byExpert).reduce((a, b) => a + b, 0), byExpert };
 }

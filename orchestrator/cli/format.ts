@@ -19,7 +19,9 @@ export function formatTrace(trace: RoutingTrace): string {
   }
   for (const failure of trace.failures) lines.push(`  ✗ ${failure.expertId}: ${failure.code} ${failure.message}`);
   const aggregator = trace.aggregation.aggregator ? ` by ${trace.aggregation.aggregator}` : "";
+  for (const step of trace.cascade ?? []) lines.push(`  cascade tier ${step.tier + 1}: ${step.experts.join(", ")} — ${step.reason}`);
   lines.push(`aggregation ${trace.aggregation.method}${aggregator}: ${trace.aggregation.reason}`);
+  if (trace.cost !== undefined && trace.cost > 0) lines.push(`cost        $${trace.cost.toPrecision(3)}`);
   const t = trace.times;
   lines.push(`time        tag ${ms(t.tagMs)} · recruit ${ms(t.recruitMs)} · experts ${ms(t.runMs)} · aggregate ${ms(t.aggregateMs)} · total ${ms(t.totalMs)}`);
   for (const warning of trace.warnings) lines.push(`warning     ${warning}`);
@@ -34,6 +36,8 @@ export interface BatchSummary {
   wallMs: number;
   peakRssBytes: number;
   mode: "grouped" | "per-instance";
+  /** US dollars spent by the batch's calls, per expert and in total (declared or recorded costs). */
+  costUsd?: { total: number; byExpert: Record<string, number> };
 }
 
 export function formatSummary(summary: BatchSummary): string {
@@ -45,5 +49,6 @@ export function formatSummary(summary: BatchSummary): string {
     `loads       ${loads || "(none)"} — ${summary.mode === "grouped" ? "grouped by expert" : "per instance"}`,
     `wall time   ${(summary.wallMs / 1000).toFixed(2)} s`,
     `peak RSS    ${(summary.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+    ...(summary.costUsd && summary.costUsd.total > 0 ? [`cost        $${summary.costUsd.total.toPrecision(4)}`] : []),
   ].join("\n");
 }

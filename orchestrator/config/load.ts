@@ -39,6 +39,7 @@ function crossReferenceProblems(config: Config): string[] {
   check("skills.tagger.model", config.skills.tagger.model);
   check("routing.category.generalist", config.routing.category.generalist);
   config.routing.fixed.forEach((id, index) => check(`routing.fixed[${index}]`, id));
+  config.routing.cascade.tiers?.forEach((tier, t) => tier.forEach((id, index) => check(`routing.cascade.tiers[${t}][${index}]`, id)));
   for (const [category, target] of Object.entries(config.routing.category.map)) {
     for (const id of Array.isArray(target) ? target : [target]) check(`routing.category.map.${category}`, id);
   }
@@ -62,6 +63,7 @@ function resolvePaths(config: Config, baseDir: string): Config {
   if (config.skills.catalog !== "default") config.skills.catalog = local(config.skills.catalog);
   config.batches.dir = local(config.batches.dir);
   for (const expert of config.experts) if (expert.backend === "llama") expert.model = local(expert.model);
+  for (const expert of config.experts) if (expert.backend === "replay") expert.recordings = expert.recordings.map(local);
   return config;
 }
 

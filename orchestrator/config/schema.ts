@@ -45,6 +45,15 @@ const budget = z
 
 const expertId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, "ids use letters, digits, '.', '_', ':' and '-'");
 
+/**
+ * What one call of an expert costs, in US dollars: a flat price per call, or prices per 1000 prompt
+ * and completion tokens. Replay experts carry their recorded cost and need none.
+ */
+const expertCost = z.union([
+  z.strictObject({ perCall: z.number().min(0) }),
+  z.strictObject({ perKPromptTokens: z.number().min(0), perKCompletionTokens: z.number().min(0) }),
+]);
+
 const llamaExpert = z.strictObject({
   id: expertId,
   backend: z.literal("llama"),
@@ -65,6 +74,7 @@ const llamaExpert = z.strictObject({
    * then a newline, completed raw (Ollama's `raw` mode), for models trained without a template.
    */
   promptFormat: z.enum(["chat", "plain"]).default("chat"),
+  cost: expertCost.optional(),
 });
 
 const remoteExpert = z.strictObject({
@@ -78,9 +88,24 @@ const remoteExpert = z.strictObject({
   concurrency: z.number().int().min(1).default(8),
   timeoutMs: z.number().int().min(1).default(120_000),
   maxRetries: z.number().int().min(0).default(2),
+  cost: expertCost.optional(),
 });
 
-export const expertSchema = z.discriminatedUnion("backend", [llamaExpert, remoteExpert]);
+/** Answers recorded answers (experts/replay): no model; see the README's "Replay experts". */
+const replayExpert = z.strictObject({
+  id: expertId,
+  backend: z.literal("replay"),
+  /** Recordings JSONL file(s), relative to the config file. */
+  recordings: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((value) => (typeof value === "string" ? [value] : value)),
+  /** The recorded model to replay; default: the expert's id. */
+  model: z.string().min(1).optional(),
+  description: z.string().optional(),
+  concurrency: z.number().int().min(1).default(64),
+  /** Overrides the recorded cost (e.g. to price a model at your own rates). */
+  cost: expertCost.optional(),
+});
+
+export const expertSchema = z.discriminatedUnion("backend", [llamaExpert, remoteExpert, replayExpert]);
 
 const taggerSchema = z.strictObject({
   /**
@@ -116,7 +141,7 @@ const taggerSchema = z.strictObject({
   });
 
 const routingSchema = z.strictObject({
-  strategy: z.enum(["symbolic", "category", "adaptive", "fixed"]).default("symbolic"),
+  strategy: z.enum(["symbolic", "category", "adaptive", "fixed", "cascade"]).default("symbolic"),
   k: z.number().int().min(1).default(3),
   /** Profile file (Symbolic-MoE); without one every expert counts as equally skilled. */
   profile: z.string().optional(),
@@ -137,6 +162,24 @@ const routingSchema = z.strictObject({
     })
     .prefault({}),
   fixed: z.array(z.string()).default([]),
+  /**
+   * λ: symbolic recruitment ranks by suitability x competence / max − λ x cost / max cost (both
+   * normalised to [0, 1] over the available experts); 0 ignores cost. See the README's cost curve.
+   */
+  costWeight: z.number().min(0).default(0),
+  /** FrugalGPT-style escalation (strategy cascade): cheap adequate tiers first, the strongest last. */
+  cascade: z
+    .strictObject({
+      /** Stop at a tier when the competence-weighted vote's agreement over the answers so far reaches this (1 = unanimous). */
+      threshold: z.number().gt(0).max(1).default(1),
+      /** Experts asked together in each tier below the strongest. */
+      tierSize: z.number().int().min(2).default(2),
+      /** Adequate = competence (accuracy / best accuracy in the profile) at least this. */
+      minCompetence: z.number().min(0).max(1).default(0.8),
+      /** Explicit tiers, cheapest first, overriding the ones built from profile and costs. */
+      tiers: z.array(z.array(z.string()).min(1)).optional(),
+    })
+    .prefault({}),
 });
 
 const aggregationSchema = z.strictObject({
@@ -149,6 +192,12 @@ const aggregationSchema = z.strictObject({
   maxTokens: z.number().int().min(1).default(256),
   /** instructions: system prompt + labelled answers; compact: question + `- answer` lines (small trained aggregators). */
   synthesisPrompt: z.enum(["instructions", "compact"]).default("instructions"),
+  /**
+   * Vote weights. competence: each expert's odds of being right, accuracy / (1 − accuracy) from the
+   * profile, so a much stronger expert is not outvoted by two weak ones that agree (see vote.ts);
+   * recruit: the recruitment weights. Experts the profile does not know keep their recruit weight.
+   */
+  weighting: z.enum(["competence", "recruit"]).default("competence"),
 });
 
 const generationSchema = z.strictObject({
@@ -256,3 +305,5 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type ExpertConfig = z.output<typeof expertSchema>;
 export type LlamaExpertConfig = z.output<typeof llamaExpert>;
 export type RemoteExpertConfig = z.output<typeof remoteExpert>;
+export type ReplayExpertConfig = z.output<typeof replayExpert>;
+export type ExpertCost = z.output<typeof expertCost>;

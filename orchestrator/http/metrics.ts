@@ -8,6 +8,7 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Orchestrator } from "../orchestrator.js";
 import type { TokenUsage } from "../../kernel/contracts.js";
 import type { BatchService } from "../batches/service.js";
+import { SYSTEM } from "../principal.js";
 
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -48,6 +49,16 @@ export class ServerMetrics {
     perExpert("conclave_expert_in_flight", "Generations running on the expert (sequences in use)", (e) => e.inFlight, "gauge");
     perExpert("conclave_expert_slots", "Sequences the expert can run at once", (e) => e.slots, "gauge");
 
+    new Counter({
+      name: "conclave_expert_cost_usd_total",
+      help: "US dollars spent per expert (declared prices, or recorded costs for replay experts)",
+      labelNames: ["expert"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [expert, usd] of Object.entries(orchestrator.spending.byExpert())) this.inc({ expert }, usd);
+      },
+    });
     new Gauge({
       name: "conclave_model_memory_bytes",
       help: "Estimated memory of each resident model",
@@ -77,7 +88,7 @@ export class ServerMetrics {
       async collect() {
         this.reset();
         for (const id of batches.activeIds()) {
-          const batch = await batches.get(id).catch(() => undefined);
+          const batch = await batches.get(id, SYSTEM).catch(() => undefined);
           if (!batch) continue;
           const c = batch.request_counts;
           this.set({ batch: id, state: "total" }, c.total);

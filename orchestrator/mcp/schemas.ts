@@ -69,7 +69,7 @@ export const askOutput = {
 
 const expertRow = z.object({
   id: z.string(),
-  backend: z.enum(["llama", "remote"]),
+  backend: z.enum(["llama", "remote", "replay"]),
   description: z.string().optional(),
   available: z.boolean(),
   unavailable: z.object({ code: z.string(), message: z.string() }).optional(),

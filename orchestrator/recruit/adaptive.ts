@@ -5,7 +5,8 @@
  */
 import type { Recruitment, SkillTag } from "../../kernel/contracts.js";
 import type { Profile } from "../profile/format.js";
-import { competenceFallback, explain, missingEvidence, noExpertAvailable, suitability } from "./symbolic.js";
+import { preferWarm, type ResidencyView } from "./residency.js";
+import { competenceFallback, explain, missingEvidence, noExpertAvailable, suitability, swapNote } from "./symbolic.js";
 import { fixed, suitabilityWeights } from "./weights.js";
 
 export interface AdaptiveSettings {
@@ -19,6 +20,7 @@ export function recruitAdaptive(
   profile: Profile | undefined,
   available: readonly string[],
   settings: AdaptiveSettings,
+  residency?: { view: ResidencyView | undefined; margin: number },
 ): Recruitment {
   const ranked = suitability(skills, profile, available);
   if (ranked.length === 0) throw noExpertAvailable("adaptive");
@@ -35,17 +37,22 @@ export function recruitAdaptive(
   // Tolerance: masses like 0.3 + 0.5 must reach p = 0.8 despite floating-point rounding.
   const reached = cumulative.findIndex((c) => c >= settings.p - 1e-9) + 1;
   const k = Math.min(Math.max(reached, lo), hi);
-  const chosen = ranked.slice(0, k);
+  // k comes from the ranking's mass; residency may then swap close candidates within it.
+  const { chosen, swaps } = preferWarm(ranked, k, residency?.view, residency?.margin ?? 0);
   const weights = suitabilityWeights(chosen.map((row) => row.suitability));
   const last = cumulative[k - 1]!;
   const clamp = k > reached ? ` (raised to kMin ${lo})` : k < reached ? ` (capped at kMax ${hi})` : "";
   const summary = `; ${last >= settings.p - 1e-9 ? "≥" : "<"} p ${fixed(settings.p)}${clamp}`;
   return {
     strategy: "adaptive",
-    recruits: chosen.map((row, i) => ({
-      expertId: row.expertId,
-      weight: weights[i]!,
-      reason: `${explain(row)}; mass ${fixed(mass[i]!)}, cumulative ${fixed(cumulative[i]!)}${i === k - 1 ? summary : ""}`,
-    })),
+    recruits: chosen.map((row, i) => {
+      const at = ranked.indexOf(row);
+      return {
+        expertId: row.expertId,
+        weight: weights[i]!,
+        reason: `${explain(row)}; mass ${fixed(mass[at]!)}, cumulative ${fixed(cumulative[at]!)}${i === k - 1 ? summary : ""}${swapNote(swaps, row.expertId)}`,
+      };
+    }),
+    ...(swaps.length > 0 ? { residencySwaps: swaps.map(({ expertId, over }) => ({ expertId, over })) } : {}),
   };
 }

@@ -9,10 +9,14 @@ import { recruitAdaptive } from "./adaptive.js";
 import { recruitCategory, type Classification } from "./category.js";
 import { recruitFixed } from "./fixed.js";
 import { recruitSymbolic } from "./symbolic.js";
+import { recruitCascade } from "./cascade.js";
+import { recruitCostWeighted } from "./cost-weight.js";
 
 export { recruitAdaptive, type AdaptiveSettings } from "./adaptive.js";
 export { recruitCategory, type CategorySettings, type Classification } from "./category.js";
 export { recruitFixed } from "./fixed.js";
+export { cascadeTiers, recruitCascade, type CascadeSettings } from "./cascade.js";
+export { recruitCostWeighted, type CostWeightSettings } from "./cost-weight.js";
 export { recruitSymbolic, suitability, type SkillContribution, type Suitability, type SymbolicOptions } from "./symbolic.js";
 
 export interface RecruitInput {
@@ -23,12 +27,17 @@ export interface RecruitInput {
   available: string[];
   /** Called only by the category strategy, so other strategies never pay for classification. */
   classify: () => Classification;
+  /** Expected US dollars per call of each expert whose cost is known (cost-aware and cascade routing). */
+  costs?: Readonly<Record<string, number>>;
 }
 
 export function recruit(routing: Readonly<Config["routing"]>, input: RecruitInput): Recruitment {
   const strategy = routing.strategy;
   switch (strategy) {
     case "symbolic":
+      if (routing.costWeight > 0) {
+        return recruitCostWeighted(input.skills, input.profile, input.available, input.costs ?? {}, { k: routing.k, costWeight: routing.costWeight });
+      }
       return recruitSymbolic(input.skills, input.profile, input.available, {
         k: routing.k,
         selection: routing.selection,
@@ -41,6 +50,8 @@ export function recruit(routing: Readonly<Config["routing"]>, input: RecruitInpu
       return recruitCategory(input.classify(), routing.category, input.available);
     case "fixed":
       return recruitFixed(routing.fixed, input.available);
+    case "cascade":
+      return recruitCascade(input.profile, input.available, input.costs ?? {}, routing.cascade);
     default: {
       const unknown: never = strategy;
       throw new Error(`unknown routing strategy ${String(unknown)}`);

@@ -8,6 +8,7 @@ import type { Recruitment, SkillTag } from "../../kernel/contracts.js";
 import { ConclaveError } from "../../kernel/errors.js";
 import { competenceOf, type Profile } from "../profile/format.js";
 import { seededRandom } from "../../kernel/prng.js";
+import { preferWarm, withinMargin, type ResidencySwap, type ResidencyView } from "./residency.js";
 import { distinct, fixed, suitabilityWeights } from "./weights.js";
 
 export interface SkillContribution {
@@ -34,6 +35,9 @@ export interface SymbolicOptions {
   seed: number;
   /** Mixed into the seed (the question text) so each question draws its own, reproducible recruits. */
   sampleKey?: string;
+  /** Which experts are warm (residency.ts); with a margin > 0, close candidates prefer the warm. */
+  residency?: ResidencyView;
+  residencyMargin?: number;
 }
 
 export function noExpertAvailable(strategy: string): ConclaveError {
@@ -135,16 +139,102 @@ export function recruitSymbolic(
   available: readonly string[],
   options: SymbolicOptions,
 ): Recruitment {
-  const ranked = suitability(skills, profile, available);
+  // Top-k with evidence, the common case, skips building and sorting a row per expert.
+  const fast = options.selection === "top" ? topCandidates(skills, profile, available, options) : undefined;
+  const ranked = fast?.rows ?? suitability(skills, profile, available);
   if (ranked.length === 0) throw noExpertAvailable("symbolic");
-  const k = Math.min(Math.max(1, Math.floor(options.k)), ranked.length);
-  const why = missingEvidence(skills, profile, ranked);
+  const k = Math.min(Math.max(1, Math.floor(options.k)), fast?.count ?? ranked.length);
+  const why = fast ? undefined : missingEvidence(skills, profile, ranked);
   if (why) return competenceFallback("symbolic", ranked, available, k, why);
   const sampled = options.selection === "sample";
-  const chosen = sampled ? sampleDistinct(ranked, k, seededRandom(options.seed, options.sampleKey)) : ranked.slice(0, k);
+  const { chosen, swaps } = sampled
+    ? { chosen: sampleDistinct(ranked, k, seededRandom(options.seed, options.sampleKey)), swaps: [] }
+    : preferWarm(ranked, k, options.residency, options.residencyMargin ?? 0);
   const weights = suitabilityWeights(chosen.map((row) => row.suitability));
   return {
     strategy: "symbolic",
-    recruits: chosen.map((row, i) => ({ expertId: row.expertId, weight: weights[i]!, reason: `${sampled ? "sampled: " : ""}${explain(row)}` })),
+    recruits: chosen.map((row, i) => ({ expertId: row.expertId, weight: weights[i]!, reason: `${sampled ? "sampled: " : ""}${explain(row)}${swapNote(swaps, row.expertId)}` })),
+    ...(swaps.length > 0 ? { residencySwaps: swaps.map(({ expertId, over }) => ({ expertId, over })) } : {}),
   };
+}
+
+/** "; residency: resident: taken over b (cold, 3.10), 98.0% of its suitability, ..." or "". */
+export function swapNote(swaps: readonly ResidencySwap[], expertId: string): string {
+  const swap = swaps.find((s) => s.expertId === expertId);
+  return swap ? `; residency: ${swap.reason}` : "";
+}
+
+/** Competence per expert, computed once per profile (competenceOf scans the profile for each call). */
+const competenceCache = new WeakMap<Profile, Map<string, number>>();
+function cachedCompetence(profile: Profile, expertId: string): number {
+  let cache = competenceCache.get(profile);
+  if (!cache) competenceCache.set(profile, (cache = new Map()));
+  let value = cache.get(expertId);
+  if (value === undefined) cache.set(expertId, (value = competenceOf(profile, expertId)));
+  return value;
+}
+
+/** `distinct(available)` once per list: the router passes the same array with every request. */
+const distinctCache = new WeakMap<readonly string[], string[]>();
+function distinctCached(available: readonly string[]): string[] {
+  let ids = distinctCache.get(available);
+  if (!ids) distinctCache.set(available, (ids = distinct(available)));
+  return ids;
+}
+
+/**
+ * The rows `suitability()` would rank first, built only for the experts that can be chosen: the
+ * k best plus any within the residency margin of the k-th (and its ties). Same numbers, summed in
+ * the same order, same tie-break by id; so the same recruits as ranking every expert (tested).
+ * Undefined when the slow path must run: no profile, no tagged skill, or no positive evidence.
+ */
+function topCandidates(
+  skills: readonly SkillTag[],
+  profile: Profile | undefined,
+  available: readonly string[],
+  options: SymbolicOptions,
+): { rows: Suitability[]; count: number } | undefined {
+  if (!profile || skills.length === 0) return undefined;
+  const ids = distinctCached(available);
+  const n = ids.length;
+  if (n === 0) return undefined;
+  const skillScore = new Float64Array(n);
+  const value = new Float64Array(n);
+  let worst = Infinity;
+  let most = -Infinity;
+  for (let e = 0; e < n; e++) {
+    const id = ids[e]!;
+    const expert = Object.hasOwn(profile.experts, id) ? profile.experts[id] : undefined;
+    let sum = 0;
+    for (const tag of skills) sum += (expert && Object.hasOwn(expert.skills, tag.skill) ? expert.skills[tag.skill]! : 0) * tag.score;
+    skillScore[e] = sum;
+    if (sum < worst) worst = sum;
+    if (sum > most) most = sum;
+  }
+  const relative = n > 1 && most <= 0 && most > worst;
+  let anyPositive = false;
+  for (let e = 0; e < n; e++) {
+    const competence = cachedCompetence(profile, ids[e]!);
+    value[e] = relative ? (skillScore[e]! - worst) * competence : skillScore[e]! * competence;
+    if (value[e]! > 0) anyPositive = true;
+  }
+  if (!anyPositive) return undefined;
+  const k = Math.min(Math.max(1, Math.floor(options.k)), n);
+  // The k-th best value: a partial selection over a copy, k is small.
+  const best = Array.from(value).sort((a, b) => b - a);
+  const floor = options.residency ? withinMargin(best[k - 1]!, options.residencyMargin ?? 0) : best[k - 1]!;
+  const rows: Suitability[] = [];
+  for (let e = 0; e < n; e++) {
+    if (value[e]! < floor) continue;
+    const expertId = ids[e]!;
+    const expert = Object.hasOwn(profile.experts, expertId) ? profile.experts[expertId] : undefined;
+    const contributions = skills.map((tag) => {
+      const profileScore = expert && Object.hasOwn(expert.skills, tag.skill) ? expert.skills[tag.skill]! : 0;
+      return { skill: tag.skill, score: profileScore * tag.score, profileScore, tagScore: tag.score };
+    });
+    const competence = cachedCompetence(profile, expertId);
+    rows.push({ expertId, suitability: value[e]!, skillScore: skillScore[e]!, competence, contributions, ...(relative ? { relativeTo: worst } : {}) });
+  }
+  rows.sort((a, b) => b.suitability - a.suitability || compareIds(a.expertId, b.expertId));
+  return { rows, count: n };
 }
