@@ -25,6 +25,7 @@ import type { GenerateResult } from "../experts/spec.js";
 import type { BatchLineFormat, WorkerEngine } from "../queues/engine.js";
 import { errorLine, successLine } from "./batch/lines.js";
 import { Scheduler, type SchedulableExpert, type SchedulerStats } from "./scheduler/scheduler.js";
+import { policyNamed } from "./scheduler/policies.js";
 import { buildRouter } from "./router.js";
 import { ZOO_CONFIG_PATH } from "./config/load.js";
 import { prepareDemoPool } from "./demo/demo-pool.js";
@@ -152,7 +153,14 @@ export class Orchestrator implements WorkerEngine {
           return cost === undefined ? result : { ...result, cost };
         },
       },
-      { budget, fairnessCap: config.scheduler.fairnessCap, ageWeightMs: config.scheduler.ageWeightMs },
+      {
+        budget,
+        fairnessCap: config.scheduler.fairnessCap,
+        ageWeightMs: config.scheduler.ageWeightMs,
+        policy: policyNamed(config.scheduler.policy),
+        prefetch: config.scheduler.prefetch,
+        maxBatchStarvationMs: config.scheduler.maxBatchStarvationMs,
+      },
     );
     const available = schedulable.filter((s) => !s.unavailable).map((s) => s.id);
     const costs = await expectedCosts(expertConfigs, experts, config.generation.maxTokens);
@@ -197,12 +205,16 @@ export class Orchestrator implements WorkerEngine {
    */
   generateFor(instance: Instance, expertId: string, signal?: AbortSignal): Promise<GenerateResult> {
     if (this.closed) return Promise.reject(new ConclaveError("CLOSED", "conclave is shutting down"));
-    return this.scheduler.submit(expertId, { messages: instance.messages, params: generationParams(this.parts, instance), ...(signal ? { signal } : {}) });
+    return this.scheduler.submit(
+      expertId,
+      { messages: instance.messages, params: generationParams(this.parts, instance), ...(signal ? { signal } : {}) },
+      { workClass: "batch" },
+    );
   }
 
   aggregateRecruits(instance: Instance, routed: RouteResult, outcomes: readonly RecruitOutcome[], runMs = 0): Promise<InstanceOutcome> {
     if (this.closed) return Promise.reject(new ConclaveError("CLOSED", "conclave is shutting down"));
-    return aggregate(this.parts, instance, routed, outcomes, { runMs, started: performance.now() - runMs });
+    return aggregate(this.parts, instance, routed, outcomes, { runMs, started: performance.now() - runMs }, { workClass: "batch" });
   }
 
   /** Whether aggregating an instance may need the aggregator model (synthesis configured). */
@@ -243,7 +255,7 @@ export class Orchestrator implements WorkerEngine {
     if (options.perInstanceLoading) {
       const results: BatchResult[] = [];
       for (const { instance, expertId } of lines) {
-        results.push(await settle(instance.id, this.answer(instance, { ...signal, ...(expertId ? { expertId } : {}) })));
+        results.push(await settle(instance.id, this.answer(instance, { ...signal, workClass: "batch", ...(expertId ? { expertId } : {}) })));
         await this.scheduler.unloadIdle();
       }
       return results;
@@ -259,7 +271,7 @@ export class Orchestrator implements WorkerEngine {
       lines.map(({ instance }, index) => {
         const routed = routes[index]!;
         if ("error" in routed) return Promise.resolve(report({ id: instance.id, error: routed.error }));
-        return settle(instance.id, answer(this.parts, instance, { ...signal, routed: routed.routed }));
+        return settle(instance.id, answer(this.parts, instance, { ...signal, workClass: "batch", routed: routed.routed }));
       }),
     );
   }

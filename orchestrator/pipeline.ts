@@ -15,6 +15,7 @@ import { buildSynthesisMessages } from "./aggregate/synthesize.js";
 import { planAggregation, type AggregationPlan, type WeightedAnswer } from "./aggregate/plan.js";
 import { majorityVote } from "./aggregate/vote.js";
 import type { Scheduler } from "./scheduler/scheduler.js";
+import type { WorkClass } from "./scheduler/policy.js";
 import type { GenerateRequest, GenerateResult } from "../experts/spec.js";
 import type { RecruitOutcome } from "../queues/engine.js";
 // The queue port owns the shape, since workers gather outcomes from jobs and hand them back.
@@ -45,6 +46,8 @@ export interface AnswerOptions {
   expertId?: string;
   /** Routing done beforehand (a batch routes every instance before any work starts). */
   routed?: RouteResult;
+  /** Online (default: someone waits for it) or batch: the scheduler serves online work first. */
+  workClass?: WorkClass;
 }
 
 /** The text routing looks at: the last user message. */
@@ -93,7 +96,7 @@ export async function runRecruits(
   parts: PipelineParts,
   instance: Instance,
   routed: RouteResult,
-  options: Pick<AnswerOptions, "signal" | "onText"> = {},
+  options: Pick<AnswerOptions, "signal" | "onText" | "workClass"> = {},
 ): Promise<RecruitOutcome[]> {
   const recruits = routed.recruitment.recruits;
   // With one recruit its own tokens are the final answer, so they can stream as they come.
@@ -108,7 +111,7 @@ export async function runRecruits(
           params,
           ...(options.signal ? { signal: options.signal } : {}),
           ...(streamDirect ? { onText: streamDirect } : {}),
-        });
+        }, { workClass: options.workClass ?? "online" });
         return { expertId, weight, result, ms: performance.now() - t0 };
       } catch (error) {
         return { expertId, weight, error: toConclaveError(error) };
@@ -144,7 +147,7 @@ async function runCascade(
   parts: PipelineParts,
   instance: Instance,
   routed: RouteResult,
-  options: Pick<AnswerOptions, "signal">,
+  options: Pick<AnswerOptions, "signal" | "workClass">,
 ): Promise<{ outcomes: RecruitOutcome[]; steps: CascadeStep[] }> {
   const tiers = [...new Set(routed.recruitment.recruits.map((r) => r.tier ?? 0))].sort((a, b) => a - b);
   const threshold = parts.cascadeThreshold ?? 1;
@@ -179,7 +182,7 @@ export async function aggregate(
   routed: RouteResult,
   outcomes: readonly RecruitOutcome[],
   times: { runMs: number; started: number },
-  options: Pick<AnswerOptions, "signal" | "onText"> = {},
+  options: Pick<AnswerOptions, "signal" | "onText" | "workClass"> = {},
 ): Promise<InstanceOutcome> {
   if (options.signal?.aborted) throw new ConclaveError("ABORTED", "the request was aborted");
   const streamedDirect = outcomes.length === 1 && options.onText !== undefined;
@@ -238,7 +241,7 @@ export async function aggregate(
         },
         ...(options.signal ? { signal: options.signal } : {}),
         ...(onSynthesisText ? { onText: onSynthesisText } : {}),
-      });
+      }, { workClass: options.workClass ?? "online" });
       text = synthesis.text;
       finishReason = synthesis.finishReason;
       usage = addUsage(usage, synthesis.usage);

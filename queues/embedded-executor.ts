@@ -51,7 +51,7 @@ export class EmbeddedExecutor implements BatchExecutor {
     this.running.set(batchId, state);
     for (const item of todo) {
       void this.engine
-        .answer(item.instance, { routed: item.routed, signal: state.controller.signal })
+        .answer(item.instance, { routed: item.routed, signal: state.controller.signal, workClass: "batch" })
         .then(
           (outcome) => this.record(batchId, { customId: item.customId, ok: true, line: this.engine.batchLines.success(item.customId, outcome, model, item.warnings) }),
           (error: unknown) => {

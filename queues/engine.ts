@@ -24,7 +24,7 @@ export interface BatchLineFormat {
 
 export interface BatchEngine {
   /** Runs an instance whose routing is already decided: its recruits, then aggregation. */
-  answer(instance: Instance, options: { routed: RouteResult; signal?: AbortSignal }): Promise<InstanceOutcome>;
+  answer(instance: Instance, options: { routed: RouteResult; signal?: AbortSignal; workClass?: "online" | "batch" }): Promise<InstanceOutcome>;
   /** One recruit's generation through this process's scheduler. */
   generateFor(instance: Instance, expertId: string, signal?: AbortSignal): Promise<GenerateResult>;
   /** The instance's answer from its recruits' outcomes (gathered elsewhere, e.g. by a flow parent). */

@@ -2,7 +2,7 @@
  * The embedded backlog: one FIFO queue per expert, in memory. This is what the scheduler drains,
  * one expert at a time; the Redis mode keeps the same shape as one BullMQ queue per expert.
  *
- * Contract: `push` appends; `shift` takes the oldest item of an expert; `remove` takes a given item
+ * Contract: `push` appends; `shift` takes the oldest item of an expert (`peek` looks at it); `remove` takes a given item
  * out wherever it is (a request cancelled while waiting); `stats` reports count and oldest enqueue
  * time per expert without copying the queues.
  */
@@ -27,6 +27,11 @@ export class ExpertBacklog<T> {
     let queue = this.queues.get(expertId);
     if (!queue) this.queues.set(expertId, (queue = []));
     queue.push({ item, enqueuedAt: this.now() });
+  }
+
+  /** The oldest item of an expert, left in place. */
+  peek(expertId: string): T | undefined {
+    return this.queues.get(expertId)?.[0]?.item;
   }
 
   shift(expertId: string): T | undefined {

@@ -6,6 +6,7 @@
  * name the key, e.g. `experts[1].contextSize: expected a number >= 64`.
  */
 import { z } from "zod";
+import { POLICY_NAMES } from "../scheduler/policies.js";
 
 const SIZE_UNITS: Record<string, number> = {
   b: 1,
@@ -207,6 +208,15 @@ const generationSchema = z.strictObject({
 });
 
 const schedulerSchema = z.strictObject({
+  /**
+   * grouped: conclave's (work grouped by expert, online before batch); fifo-lru: arrival order, load
+   * on demand, least-recently-used eviction (what Ollama and llama-swap do), for comparison.
+   */
+  policy: z.enum(POLICY_NAMES).default("grouped"),
+  /** Load the expert with the next heaviest backlog while others still generate, when memory allows. */
+  prefetch: z.boolean().default(true),
+  /** Online work goes before batch work, but batch work never waits longer than this without progress. */
+  maxBatchStarvationMs: z.number().int().min(0).default(30_000),
   /** Items an expert may serve while others wait for its memory before it must yield. */
   fairnessCap: z.number().int().min(1).default(64),
   /** Backlog weight of waiting time: one waiting item counts as this many ms of age. */

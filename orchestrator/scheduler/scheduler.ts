@@ -2,7 +2,8 @@
  * The scheduler: holds the backlog of (instance, expert) work items, asks the pure policy what to do
  * next and carries it out through `SchedulerEffects` (load, unload, run). All work for an expert runs
  * while its model is resident, several items at once up to its slots; online requests and batches
- * share the same resident models.
+ * share the same resident models. Each item has a class (`online` by default, `batch` for batch work):
+ * the policy (`grouped` by default, or any `Policy`, e.g. `fifo-lru`) decides which class goes first.
  *
  * Contract: `submit` resolves with the expert's result or rejects with a ConclaveError: the expert's
  * load failure (MODEL_*), MODEL_TOO_LARGE when it can never fit the budget, ABORTED when its signal
@@ -12,7 +13,7 @@
 import type { GenerateRequest, GenerateResult } from "../../experts/spec.js";
 import { ConclaveError, toConclaveError } from "../../kernel/errors.js";
 import { ExpertBacklog } from "../../queues/expert-backlog.js";
-import { decide, type Decision, type ExpertSnapshot, type MemoryNeed } from "./policy.js";
+import { decide, type Decision, type ExpertSnapshot, type MemoryNeed, type Policy, type WorkClass } from "./policy.js";
 
 export interface SchedulerEffects {
   load(expertId: string): Promise<void>;
@@ -34,7 +35,17 @@ export interface SchedulerOptions {
   budget: MemoryNeed;
   fairnessCap: number;
   ageWeightMs: number;
+  /** The policy; conclave's `decide` (grouped) when absent. */
+  policy?: Policy;
+  /** Passed to the policy (see `PolicyInput`). */
+  prefetch?: boolean;
+  maxBatchStarvationMs?: number;
   now?: () => number;
+}
+
+export interface SubmitOptions {
+  /** Online (the default: a request someone waits for) or batch work. */
+  workClass?: WorkClass;
 }
 
 export interface ExpertCounters {
@@ -59,6 +70,9 @@ export interface SchedulerStats {
 
 interface WorkItem {
   request: GenerateRequest;
+  workClass: WorkClass;
+  /** Arrival order over every expert. */
+  seq: number;
   resolve: (result: GenerateResult) => void;
   reject: (error: Error) => void;
   detach: () => void;
@@ -89,8 +103,13 @@ const emptyCounters = (): ExpertCounters => ({
 
 export class Scheduler {
   private readonly experts = new Map<string, ExpertState>();
-  private readonly backlog: ExpertBacklog<WorkItem>;
+  private readonly backlogs: Record<WorkClass, ExpertBacklog<WorkItem>>;
   private readonly now: () => number;
+  private readonly policy: Policy;
+  private arrivals = 0;
+  private batchInFlight = 0;
+  /** When a batch item last started or finished: batch starvation counts from there. */
+  private batchActiveAt = -Infinity;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
 
@@ -100,7 +119,8 @@ export class Scheduler {
     private readonly options: SchedulerOptions,
   ) {
     this.now = options.now ?? (() => performance.now());
-    this.backlog = new ExpertBacklog(this.now);
+    this.backlogs = { online: new ExpertBacklog(this.now), batch: new ExpertBacklog(this.now) };
+    this.policy = options.policy ?? decide;
     for (const spec of experts) {
       this.experts.set(spec.id, {
         spec,
@@ -116,27 +136,30 @@ export class Scheduler {
     }
   }
 
-  submit(expertId: string, request: GenerateRequest): Promise<GenerateResult> {
+  submit(expertId: string, request: GenerateRequest, options: SubmitOptions = {}): Promise<GenerateResult> {
     if (this.closed) return Promise.reject(new ConclaveError("CLOSED", "the scheduler is closed"));
     const expert = this.experts.get(expertId);
     if (!expert) return Promise.reject(new ConclaveError("MODEL_NOT_FOUND", `no expert with id "${expertId}"`, { param: "model" }));
     if (expert.failure) return Promise.reject(expert.failure);
     if (request.signal?.aborted) return Promise.reject(new ConclaveError("ABORTED", "the request was aborted"));
+    const backlog = this.backlogs[options.workClass ?? "online"];
     return new Promise<GenerateResult>((resolve, reject) => {
       const onAbort = () => {
-        if (this.backlog.remove(expertId, item)) {
+        if (backlog.remove(expertId, item)) {
           reject(new ConclaveError("ABORTED", `the request was aborted while waiting for ${expertId}`));
           this.notifyIfIdle();
         }
       };
       const item: WorkItem = {
         request,
+        workClass: options.workClass ?? "online",
+        seq: this.arrivals++,
         resolve,
         reject,
         detach: () => request.signal?.removeEventListener("abort", onAbort),
       };
       request.signal?.addEventListener("abort", onAbort, { once: true });
-      this.backlog.push(expertId, item);
+      backlog.push(expertId, item);
       this.pump();
     });
   }
@@ -145,11 +168,14 @@ export class Scheduler {
   private pump(): void {
     for (;;) {
       if (this.closed) break;
-      const decision = decide({
+      const decision = this.policy({
         experts: this.snapshots(),
         budget: this.options.budget,
         fairnessCap: this.options.fairnessCap,
         ageWeightMs: this.options.ageWeightMs,
+        batchStarvedMs: this.batchStarvedMs(),
+        ...(this.options.prefetch === undefined ? {} : { prefetch: this.options.prefetch }),
+        ...(this.options.maxBatchStarvationMs === undefined ? {} : { maxBatchStarvationMs: this.options.maxBatchStarvationMs }),
       });
       if (decision.kind === "wait") break;
       this.apply(decision);
@@ -161,7 +187,7 @@ export class Scheduler {
     const expert = this.experts.get(decision.expertId)!;
     switch (decision.kind) {
       case "serve":
-        return this.serve(expert);
+        return this.serve(expert, decision.workClass);
       case "load":
         return this.load(expert, decision.evict);
       case "refuse":
@@ -173,10 +199,20 @@ export class Scheduler {
     }
   }
 
-  private serve(expert: ExpertState): void {
-    const item = this.backlog.shift(expert.spec.id);
+  /** Takes the expert's next item of the class (or the oldest of either) and runs it. */
+  private serve(expert: ExpertState, workClass: WorkClass | undefined): void {
+    const id = expert.spec.id;
+    const online = this.backlogs.online.peek(id);
+    const batch = this.backlogs.batch.peek(id);
+    const pick = workClass ?? (online && (!batch || online.seq < batch.seq) ? "online" : "batch");
+    const from = (pick === "online" ? online : batch) ? pick : pick === "online" ? "batch" : "online";
+    const item = this.backlogs[from].shift(id);
     if (!item) return;
     item.detach();
+    if (item.workClass === "batch") {
+      this.batchInFlight += 1;
+      this.batchActiveAt = this.now();
+    }
     expert.inFlight += 1;
     expert.servedSinceLoad += 1;
     expert.lastUsedAt = this.now();
@@ -192,6 +228,10 @@ export class Scheduler {
         item.reject(toConclaveError(error));
       },
     ).finally(() => {
+      if (item.workClass === "batch") {
+        this.batchInFlight -= 1;
+        this.batchActiveAt = this.now();
+      }
       expert.inFlight -= 1;
       expert.counters.busyMs += this.now() - started;
       expert.lastUsedAt = this.now();
@@ -233,10 +273,27 @@ export class Scheduler {
   /** The expert can never serve: fail what waits for it and whatever comes later. */
   private fail(expert: ExpertState, error: ConclaveError): void {
     expert.failure = error;
-    for (const item of this.backlog.drain(expert.spec.id)) {
+    for (const item of this.drain(expert.spec.id)) {
       item.detach();
       item.reject(error);
     }
+  }
+
+  private drain(expertId: string): WorkItem[] {
+    return [...this.backlogs.online.drain(expertId), ...this.backlogs.batch.drain(expertId)];
+  }
+
+  private backlogCount(expertId: string): number {
+    return this.backlogs.online.stats(expertId).count + this.backlogs.batch.stats(expertId).count;
+  }
+
+  /** How long waiting batch work has gone without a batch item running (0 when none waits or one runs). */
+  private batchStarvedMs(): number {
+    if (this.batchInFlight > 0) return 0;
+    let oldest = Infinity;
+    for (const id of this.backlogs.batch.expertIds()) oldest = Math.min(oldest, this.backlogs.batch.stats(id).oldestEnqueuedAt ?? Infinity);
+    if (oldest === Infinity) return 0;
+    return this.now() - Math.max(oldest, this.batchActiveAt);
   }
 
   private snapshots(): ExpertSnapshot[] {
@@ -244,7 +301,10 @@ export class Scheduler {
     return [...this.experts.values()]
       .filter((expert) => !expert.failure)
       .map((expert) => {
-        const backlog = this.backlog.stats(expert.spec.id);
+        const online = this.backlogs.online.stats(expert.spec.id);
+        const batch = this.backlogs.batch.stats(expert.spec.id);
+        const oldest = Math.min(online.oldestEnqueuedAt ?? Infinity, batch.oldestEnqueuedAt ?? Infinity);
+        const heads = [this.backlogs.online.peek(expert.spec.id)?.seq, this.backlogs.batch.peek(expert.spec.id)?.seq];
         return {
           id: expert.spec.id,
           local: expert.spec.local,
@@ -253,8 +313,12 @@ export class Scheduler {
           memory: expert.spec.memory,
           slots: expert.spec.slots,
           inFlight: expert.inFlight,
-          backlog: backlog.count,
-          oldestWaitMs: backlog.oldestEnqueuedAt === undefined ? 0 : now - backlog.oldestEnqueuedAt,
+          backlog: online.count + batch.count,
+          oldestWaitMs: oldest === Infinity ? 0 : now - oldest,
+          onlineBacklog: online.count,
+          onlineOldestWaitMs: online.oldestEnqueuedAt === undefined ? 0 : now - online.oldestEnqueuedAt,
+          batchOldestWaitMs: batch.oldestEnqueuedAt === undefined ? 0 : now - batch.oldestEnqueuedAt,
+          oldestArrival: Math.min(...heads.map((seq) => seq ?? Infinity)),
           servedSinceLoad: expert.servedSinceLoad,
           lastUsedAt: expert.lastUsedAt,
           sticky: expert.spec.sticky,
@@ -275,7 +339,7 @@ export class Scheduler {
         ...expert.counters,
         resident: expert.resident,
         inFlight: expert.inFlight,
-        backlog: this.backlog.stats(id).count,
+        backlog: this.backlogCount(id),
         slots: expert.spec.slots,
       };
     }
@@ -288,7 +352,7 @@ export class Scheduler {
   }
 
   private isIdle(): boolean {
-    return this.backlog.total() === 0 && [...this.experts.values()].every((e) => e.inFlight === 0 && !e.loading);
+    return this.backlogs.online.total() + this.backlogs.batch.total() === 0 && [...this.experts.values()].every((e) => e.inFlight === 0 && !e.loading);
   }
 
   private notifyIfIdle(): void {
@@ -307,7 +371,7 @@ export class Scheduler {
    */
   async unloadIdle(): Promise<string[]> {
     const idle = [...this.experts.values()].filter(
-      (e) => e.spec.local && e.resident && !e.loading && e.inFlight === 0 && this.backlog.stats(e.spec.id).count === 0,
+      (e) => e.spec.local && e.resident && !e.loading && e.inFlight === 0 && this.backlogCount(e.spec.id) === 0,
     );
     for (const expert of idle) {
       expert.resident = false;
@@ -322,8 +386,8 @@ export class Scheduler {
     if (this.closed) return;
     this.closed = true;
     const error = new ConclaveError("CLOSED", "the scheduler is shutting down");
-    for (const id of this.backlog.expertIds()) {
-      for (const item of this.backlog.drain(id)) {
+    for (const id of new Set([...this.backlogs.online.expertIds(), ...this.backlogs.batch.expertIds()])) {
+      for (const item of this.drain(id)) {
         item.detach();
         item.reject(error);
       }

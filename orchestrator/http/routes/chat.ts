@@ -36,7 +36,7 @@ export function chatRoutes(app: FastifyInstance, context: ServerContext): void {
         const routed = await orchestrator.route(chat.instance.messages, expertId);
         const headers = routeHeaders(routed, chat.warnings);
         if (!chat.stream) {
-          const outcome = await orchestrator.answer(chat.instance, { routed, signal: work.signal });
+          const outcome = await orchestrator.answer(chat.instance, { routed, signal: work.signal, workClass: "online" });
           metrics.countTokens(outcome.usage);
           reply.headers({ ...headers, ...outcomeHeaders(outcome) });
           return chatCompletionBody(outcome, model, { id, warnings: chat.warnings });
@@ -54,6 +54,7 @@ export function chatRoutes(app: FastifyInstance, context: ServerContext): void {
           const outcome = await orchestrator.answer(chat.instance, {
             routed,
             signal: work.signal,
+            workClass: "online",
             onText: (text) => stream.send(chatChunk(chunkContext, { content: text })),
           });
           metrics.countTokens(outcome.usage);

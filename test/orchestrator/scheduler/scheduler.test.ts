@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { GenerateRequest, GenerateResult } from "../../../experts/spec.js";
 import { ConclaveError, isConclaveError } from "../../../kernel/errors.js";
-import { Scheduler, type SchedulableExpert, type SchedulerEffects } from "../../../orchestrator/scheduler/scheduler.js";
+import { Scheduler, type SchedulableExpert, type SchedulerEffects, type SchedulerOptions } from "../../../orchestrator/scheduler/scheduler.js";
+import { policyNamed } from "../../../orchestrator/scheduler/policies.js";
 
 /** Records every effect in order; loads and runs finish on the next macrotask unless told otherwise. */
 class RecordingEffects implements SchedulerEffects {
@@ -42,8 +43,8 @@ function request(content: string, signal?: AbortSignal): GenerateRequest {
   return { messages: [{ role: "user", content }], params: { maxTokens: 4 }, ...(signal ? { signal } : {}) };
 }
 
-function scheduler(list: SchedulableExpert[], effects: SchedulerEffects, budgetGb: number, fairnessCap = 1000) {
-  return new Scheduler(list, effects, { budget: { ram: budgetGb * GB, vram: 0 }, fairnessCap, ageWeightMs: 1e9 });
+function scheduler(list: SchedulableExpert[], effects: SchedulerEffects, budgetGb: number, fairnessCap = 1000, extra: Partial<SchedulerOptions> = {}) {
+  return new Scheduler(list, effects, { budget: { ram: budgetGb * GB, vram: 0 }, fairnessCap, ageWeightMs: 1e9, ...extra });
 }
 
 describe("Scheduler", () => {
@@ -147,5 +148,64 @@ describe("Scheduler", () => {
     await s.close();
     expect(effects.log).toEqual(["load a", "unload a"]);
     await expect(s.submit("a", request("y"))).rejects.toMatchObject({ code: "CLOSED" });
+  });
+
+  it("fifo-lru reloads on every switch of an interleaved batch; grouped loads each expert once", async () => {
+    const ids = ["a", "b", "c"];
+    const loads: Record<string, number> = {};
+    for (const name of ["fifo-lru", "grouped"] as const) {
+      const effects = new RecordingEffects();
+      const s = scheduler(experts(ids, { slots: 1 }), effects, 1, 1000, { policy: policyNamed(name) });
+      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => s.submit(ids[i % 3]!, request(`q${i}`), { workClass: "batch" })));
+      expect(results.map((r) => r.text)).toEqual(Array.from({ length: 12 }, (_, i) => `${ids[i % 3]}:q${i}`));
+      expect(effects.maxResident).toBe(1);
+      loads[name] = s.stats().loads;
+    }
+    expect(loads).toEqual({ "fifo-lru": 12, grouped: 3 });
+  });
+
+  it("fifo-lru serves in arrival order: a later request never overtakes one waiting for a load", async () => {
+    const effects = new RecordingEffects();
+    const ran: string[] = [];
+    const run = effects.run.bind(effects);
+    effects.run = (id, req) => (ran.push(req.messages[0]!.content), run(id, req));
+    const s = scheduler(experts(["a", "b"], { slots: 4 }), effects, 1, 1000, { policy: policyNamed("fifo-lru") });
+    await Promise.all(["a", "b", "a", "b", "a"].map((id, i) => s.submit(id, request(`q${i}`))));
+    expect(ran).toEqual(["q0", "q1", "q2", "q3", "q4"]);
+  });
+
+  it("grouped serves a chat before a waiting batch, and loads its model ahead of the batch's next model", async () => {
+    const effects = new RecordingEffects();
+    const order: string[] = [];
+    const run = effects.run.bind(effects);
+    effects.run = (id, req) => (order.push(req.messages[0]!.content), run(id, req));
+    const s = scheduler(experts(["a", "b", "c"], { slots: 1 }), effects, 1);
+    const batch = Array.from({ length: 6 }, (_, i) => s.submit(i < 3 ? "a" : "b", request(`batch${i}`), { workClass: "batch" }));
+    const chat = s.submit("c", request("chat"));
+    await Promise.all([...batch, chat]);
+    // a was loading when the chat came: the chat's model goes next, before any more batch work.
+    expect(order[0]).toBe("chat");
+    expect(effects.log.filter((e) => e.startsWith("load"))).toEqual(["load a", "load c", "load a", "load b"]);
+  });
+
+  it("lets starved batch work through after maxBatchStarvationMs despite a stream of chats", async () => {
+    const effects = new RecordingEffects();
+    let clock = 0;
+    const s = scheduler(experts(["a", "b"], { slots: 1 }), effects, 1, 1000, { maxBatchStarvationMs: 50, now: () => clock });
+    const batch = s.submit("a", request("batch"), { workClass: "batch" });
+    // b is loaded for chats (online first); a never gets its turn while chats keep coming...
+    const chats: Array<Promise<unknown>> = [s.submit("b", request("chat0"))];
+    let batchDone = false;
+    void batch.then(() => (batchDone = true));
+    for (let i = 1; i <= 20 && !batchDone; i++) {
+      clock += 10;
+      chats.push(s.submit("b", request(`chat${i}`)));
+      await tick();
+      await tick();
+    }
+    // ...until it has starved 50 ms of the scheduler's clock.
+    expect(batchDone).toBe(true);
+    expect(clock).toBeGreaterThanOrEqual(50);
+    await Promise.all(chats);
   });
 });
