@@ -20,7 +20,7 @@ export function recruitAdaptive(
   profile: Profile | undefined,
   available: readonly string[],
   settings: AdaptiveSettings,
-  residency?: { view: ResidencyView | undefined; margin: number },
+  residency?: { view: (() => ResidencyView) | undefined; margin: number },
 ): Recruitment {
   const ranked = suitability(skills, profile, available);
   if (ranked.length === 0) throw noExpertAvailable("adaptive");

@@ -20,7 +20,13 @@ export interface ExpertResidency {
   idle?: boolean;
 }
 
-export type ResidencyView = Readonly<Record<string, ExpertResidency>>;
+/** An expert's state by id (a lookup, so a view over many experts allocates nothing per expert). */
+export type ResidencyView = (expertId: string) => ExpertResidency | undefined;
+
+/** A view over a plain record of states. */
+export function residencyOf(states: Readonly<Record<string, ExpertResidency>>): ResidencyView {
+  return (expertId) => (Object.hasOwn(states, expertId) ? states[expertId] : undefined);
+}
 
 export interface ResidencySwap {
   /** The expert taken. */
@@ -47,51 +53,59 @@ export function withinMargin(best: number, margin: number): number {
 
 /**
  * Picks k of `ranked` greedily: each pick is the warmest candidate within the margin of the best one
- * left (ties: rank). A swap is recorded when the pick is not the best one left.
+ * left (ties: rank). The view comes from a thunk, called only when some candidate past the k-th is
+ * within the margin (otherwise no swap can change who is chosen), so the common case costs nothing.
+ * A swap pairs each expert taken from outside the plain top k with one it displaced, best first.
  */
 export function preferWarm<T extends { expertId: string; suitability: number }>(
   ranked: readonly T[],
   k: number,
-  residency: ResidencyView | undefined,
+  residency: (() => ResidencyView) | undefined,
   margin: number,
 ): { chosen: T[]; swaps: ResidencySwap[] } {
-  if (!residency || margin <= 0) return { chosen: ranked.slice(0, k), swaps: [] };
+  const plain = ranked.slice(0, k);
+  const next = ranked[k];
+  if (!residency || margin <= 0 || k < 1 || !next || next.suitability < withinMargin(plain[k - 1]!.suitability, margin)) return { chosen: plain, swaps: [] };
+  const view = residency();
   const left = [...ranked];
   const picked = new Set<T>();
-  const swaps: ResidencySwap[] = [];
   while (picked.size < k && left.length > 0) {
-    const best = left[0]!;
-    const floor = withinMargin(best.suitability, margin);
+    const floor = withinMargin(left[0]!.suitability, margin);
     let pick = 0;
-    let pickWarmth = warmth(residency[best.expertId]);
+    let pickWarmth = warmth(view(left[0]!.expertId));
     for (let i = 1; i < left.length && left[i]!.suitability >= floor; i++) {
-      const w = warmth(residency[left[i]!.expertId]);
+      const w = warmth(view(left[i]!.expertId));
       if (w > pickWarmth) {
         pick = i;
         pickWarmth = w;
       }
     }
-    const chosen = left.splice(pick, 1)[0]!;
-    picked.add(chosen);
-    if (chosen !== best) {
-      const ratio = best.suitability === 0 ? 1 : chosen.suitability / best.suitability;
-      swaps.push({
-        expertId: chosen.expertId,
-        over: best.expertId,
-        reason: `${describeWarmth(pickWarmth)}: taken over ${best.expertId} (${describeWarmth(warmth(residency[best.expertId]))}, ${best.suitability.toFixed(2)}), ${(ratio * 100).toFixed(1)}% of its suitability, within the residency margin ${margin}`,
-      });
-    }
+    picked.add(left.splice(pick, 1)[0]!);
   }
-  return { chosen: ranked.filter((row) => picked.has(row)), swaps };
+  const chosen = ranked.filter((row) => picked.has(row));
+  const displaced = plain.filter((row) => !picked.has(row));
+  const swaps = chosen
+    .filter((row) => !plain.includes(row))
+    .map((row, i): ResidencySwap => {
+      const over = displaced[i]!;
+      const ratio = over.suitability === 0 ? 1 : row.suitability / over.suitability;
+      return {
+        expertId: row.expertId,
+        over: over.expertId,
+        reason:
+          `${describeWarmth(warmth(view(row.expertId)))}: taken over ${over.expertId} (${describeWarmth(warmth(view(over.expertId)))}, ${over.suitability.toFixed(2)}), ` +
+          `${(ratio * 100).toFixed(1)}% of its suitability, within the residency margin ${margin}`,
+      };
+    });
+  return { chosen, swaps };
 }
 
 /** The view from the scheduler's counters (structural, so recruitment imports no scheduler code). */
 export function residencyFromStats(stats: {
   experts: Readonly<Record<string, { resident: boolean; inFlight: number; backlog: number; slots: number }>>;
 }): ResidencyView {
-  const view: Record<string, ExpertResidency> = {};
-  for (const [id, e] of Object.entries(stats.experts)) {
-    view[id] = { resident: e.resident, pending: !e.resident && (e.backlog > 0 || e.inFlight > 0), idle: e.inFlight < e.slots };
-  }
-  return view;
+  return (expertId) => {
+    const e = Object.hasOwn(stats.experts, expertId) ? stats.experts[expertId] : undefined;
+    return e && { resident: e.resident, pending: !e.resident && (e.backlog > 0 || e.inFlight > 0), idle: e.inFlight < e.slots };
+  };
 }

@@ -36,7 +36,7 @@ export interface SymbolicOptions {
   /** Mixed into the seed (the question text) so each question draws its own, reproducible recruits. */
   sampleKey?: string;
   /** Which experts are warm (residency.ts); with a margin > 0, close candidates prefer the warm. */
-  residency?: ResidencyView;
+  residency?: () => ResidencyView;
   residencyMargin?: number;
 }
 
@@ -164,22 +164,37 @@ export function swapNote(swaps: readonly ResidencySwap[], expertId: string): str
   return swap ? `; residency: ${swap.reason}` : "";
 }
 
-/** Competence per expert, computed once per profile (competenceOf scans the profile for each call). */
-const competenceCache = new WeakMap<Profile, Map<string, number>>();
-function cachedCompetence(profile: Profile, expertId: string): number {
-  let cache = competenceCache.get(profile);
-  if (!cache) competenceCache.set(profile, (cache = new Map()));
-  let value = cache.get(expertId);
-  if (value === undefined) cache.set(expertId, (value = competenceOf(profile, expertId)));
-  return value;
+/**
+ * A profile laid out for the request path, per list of available experts: ids (deduplicated), their
+ * competence, and per skill a column of scores (0 where the profile has none, as `suitability`
+ * reads it). Built once per (profile, available) pair: the router passes the same objects with
+ * every request, and a profile is never mutated once loaded.
+ */
+interface ProfileIndex {
+  ids: string[];
+  competence: Float64Array;
+  columns: Map<string, Float64Array>;
 }
-
-/** `distinct(available)` once per list: the router passes the same array with every request. */
-const distinctCache = new WeakMap<readonly string[], string[]>();
-function distinctCached(available: readonly string[]): string[] {
-  let ids = distinctCache.get(available);
-  if (!ids) distinctCache.set(available, (ids = distinct(available)));
-  return ids;
+const indexes = new WeakMap<Profile, WeakMap<readonly string[], ProfileIndex>>();
+function profileIndex(profile: Profile, available: readonly string[]): ProfileIndex {
+  let byList = indexes.get(profile);
+  if (!byList) indexes.set(profile, (byList = new WeakMap()));
+  let index = byList.get(available);
+  if (!index) {
+    const ids = distinct(available);
+    const columns = new Map<string, Float64Array>();
+    ids.forEach((id, e) => {
+      const expert = Object.hasOwn(profile.experts, id) ? profile.experts[id] : undefined;
+      for (const skill of Object.keys(expert?.skills ?? {})) {
+        let column = columns.get(skill);
+        if (!column) columns.set(skill, (column = new Float64Array(ids.length)));
+        column[e] = expert!.skills[skill]!;
+      }
+    });
+    index = { ids, competence: Float64Array.from(ids, (id) => competenceOf(profile, id)), columns };
+    byList.set(available, index);
+  }
+  return index;
 }
 
 /**
@@ -195,45 +210,54 @@ function topCandidates(
   options: SymbolicOptions,
 ): { rows: Suitability[]; count: number } | undefined {
   if (!profile || skills.length === 0) return undefined;
-  const ids = distinctCached(available);
+  const { ids, competence, columns } = profileIndex(profile, available);
   const n = ids.length;
   if (n === 0) return undefined;
+  // Column by column, but each expert's sum still adds its skills in tag order, as suitability() does.
   const skillScore = new Float64Array(n);
-  const value = new Float64Array(n);
+  for (const tag of skills) {
+    const column = columns.get(tag.skill);
+    for (let e = 0; e < n; e++) skillScore[e]! += (column ? column[e]! : 0) * tag.score;
+  }
   let worst = Infinity;
   let most = -Infinity;
   for (let e = 0; e < n; e++) {
-    const id = ids[e]!;
-    const expert = Object.hasOwn(profile.experts, id) ? profile.experts[id] : undefined;
-    let sum = 0;
-    for (const tag of skills) sum += (expert && Object.hasOwn(expert.skills, tag.skill) ? expert.skills[tag.skill]! : 0) * tag.score;
-    skillScore[e] = sum;
-    if (sum < worst) worst = sum;
-    if (sum > most) most = sum;
+    if (skillScore[e]! < worst) worst = skillScore[e]!;
+    if (skillScore[e]! > most) most = skillScore[e]!;
   }
   const relative = n > 1 && most <= 0 && most > worst;
+  const value = new Float64Array(n);
   let anyPositive = false;
   for (let e = 0; e < n; e++) {
-    const competence = cachedCompetence(profile, ids[e]!);
-    value[e] = relative ? (skillScore[e]! - worst) * competence : skillScore[e]! * competence;
+    value[e] = relative ? (skillScore[e]! - worst) * competence[e]! : skillScore[e]! * competence[e]!;
     if (value[e]! > 0) anyPositive = true;
   }
   if (!anyPositive) return undefined;
   const k = Math.min(Math.max(1, Math.floor(options.k)), n);
-  // The k-th best value: a partial selection over a copy, k is small.
-  const best = Array.from(value).sort((a, b) => b - a);
-  const floor = options.residency ? withinMargin(best[k - 1]!, options.residencyMargin ?? 0) : best[k - 1]!;
+  // The k-th best value, by insertion into a k-long list (k is small).
+  const top = new Float64Array(k).fill(-Infinity);
+  for (let e = 0; e < n; e++) {
+    const v = value[e]!;
+    if (v <= top[k - 1]!) continue;
+    let at = k - 1;
+    while (at > 0 && top[at - 1]! < v) {
+      top[at] = top[at - 1]!;
+      at--;
+    }
+    top[at] = v;
+  }
+  const kth = top[k - 1]!;
+  const floor = options.residency ? withinMargin(kth, options.residencyMargin ?? 0) : kth;
   const rows: Suitability[] = [];
   for (let e = 0; e < n; e++) {
     if (value[e]! < floor) continue;
     const expertId = ids[e]!;
-    const expert = Object.hasOwn(profile.experts, expertId) ? profile.experts[expertId] : undefined;
     const contributions = skills.map((tag) => {
-      const profileScore = expert && Object.hasOwn(expert.skills, tag.skill) ? expert.skills[tag.skill]! : 0;
+      const column = columns.get(tag.skill);
+      const profileScore = column ? column[e]! : 0;
       return { skill: tag.skill, score: profileScore * tag.score, profileScore, tagScore: tag.score };
     });
-    const competence = cachedCompetence(profile, expertId);
-    rows.push({ expertId, suitability: value[e]!, skillScore: skillScore[e]!, competence, contributions, ...(relative ? { relativeTo: worst } : {}) });
+    rows.push({ expertId, suitability: value[e]!, skillScore: skillScore[e]!, competence: competence[e]!, contributions, ...(relative ? { relativeTo: worst } : {}) });
   }
   rows.sort((a, b) => b.suitability - a.suitability || compareIds(a.expertId, b.expertId));
   return { rows, count: n };

@@ -4,7 +4,7 @@ import { mulberry32 } from "../../../kernel/prng.js";
 import { parseConfig } from "../../../orchestrator/config/load.js";
 import type { Profile } from "../../../orchestrator/profile/format.js";
 import { recruit } from "../../../orchestrator/recruit/index.js";
-import { preferWarm, residencyFromStats, warmth } from "../../../orchestrator/recruit/residency.js";
+import { preferWarm, residencyFromStats, residencyOf, warmth } from "../../../orchestrator/recruit/residency.js";
 import { explain, recruitSymbolic, suitability } from "../../../orchestrator/recruit/symbolic.js";
 import { suitabilityWeights } from "../../../orchestrator/recruit/weights.js";
 
@@ -13,7 +13,7 @@ const rows = (...values: Array<[string, number]>) => values.map(([expertId, s]) 
 describe("preferWarm", () => {
   it("takes the warm candidate within the margin and records the swap", () => {
     const ranked = rows(["a", 10], ["b", 9.7], ["c", 9]);
-    const { chosen, swaps } = preferWarm(ranked, 1, { b: { resident: true } }, 0.05);
+    const { chosen, swaps } = preferWarm(ranked, 1, () => residencyOf({ b: { resident: true } }), 0.05);
     expect(chosen.map((r) => r.expertId)).toEqual(["b"]);
     expect(swaps).toEqual([expect.objectContaining({ expertId: "b", over: "a" })]);
     expect(swaps[0]!.reason).toContain("97.0% of its suitability");
@@ -21,18 +21,31 @@ describe("preferWarm", () => {
 
   it("does not reach past the margin, and keeps the ranking without a view or with margin 0", () => {
     const ranked = rows(["a", 10], ["b", 9.7], ["c", 9]);
-    expect(preferWarm(ranked, 1, { c: { resident: true } }, 0.05).chosen.map((r) => r.expertId)).toEqual(["a"]);
-    expect(preferWarm(ranked, 2, { b: { resident: true } }, 0).chosen.map((r) => r.expertId)).toEqual(["a", "b"]);
+    expect(preferWarm(ranked, 1, () => residencyOf({ c: { resident: true } }), 0.05).chosen.map((r) => r.expertId)).toEqual(["a"]);
+    expect(preferWarm(ranked, 2, () => residencyOf({ b: { resident: true } }), 0).chosen.map((r) => r.expertId)).toEqual(["a", "b"]);
     expect(preferWarm(ranked, 2, undefined, 0.05).swaps).toEqual([]);
   });
 
   it("ranks resident with a free slot > resident busy > pending > cold, and keeps ranked order", () => {
     expect([warmth({ resident: true }), warmth({ resident: true, idle: false }), warmth({ resident: false, pending: true }), warmth(undefined)]).toEqual([3, 2, 1, 0]);
     const ranked = rows(["a", 10], ["b", 9.9], ["c", 9.8], ["d", 9.7]);
-    const view = { c: { resident: false, pending: true }, d: { resident: true, idle: false } };
+    const view = () => residencyOf({ c: { resident: false, pending: true }, d: { resident: true, idle: false } });
     const { chosen, swaps } = preferWarm(ranked, 2, view, 0.05);
     expect(chosen.map((r) => r.expertId)).toEqual(["c", "d"]);
-    expect(swaps.map((s) => `${s.expertId}>${s.over}`)).toEqual(["d>a", "c>a"]);
+    expect(swaps.map((s) => `${s.expertId}>${s.over}`)).toEqual(["c>a", "d>b"]);
+  });
+
+  it("reads the view only when a candidate past the k-th is close, and reports no swap inside the top k", () => {
+    let reads = 0;
+    const view = () => {
+      reads += 1;
+      return residencyOf({ b: { resident: true } });
+    };
+    const ranked = rows(["a", 10], ["b", 9.9], ["c", 5]);
+    expect(preferWarm(ranked, 2, view, 0.05)).toEqual({ chosen: ranked.slice(0, 2), swaps: [] });
+    expect(reads).toBe(0);
+    expect(preferWarm(ranked, 1, view, 0.05).chosen.map((r) => r.expertId)).toEqual(["b"]);
+    expect(reads).toBe(1);
   });
 
   it("reads the scheduler's counters", () => {
@@ -43,7 +56,12 @@ describe("preferWarm", () => {
         c: { resident: false, inFlight: 0, backlog: 0, slots: 4 },
       },
     });
-    expect(view).toEqual({ a: { resident: true, pending: false, idle: false }, b: { resident: false, pending: true, idle: true }, c: { resident: false, pending: false, idle: true } });
+    expect(["a", "b", "c", "d"].map(view)).toEqual([
+      { resident: true, pending: false, idle: false },
+      { resident: false, pending: true, idle: true },
+      { resident: false, pending: false, idle: true },
+      undefined,
+    ]);
   });
 });
 
@@ -80,7 +98,7 @@ describe("symbolic top-k fast path", () => {
   it("through recruit(): swaps only with a margin and a warm candidate, and says so in the trace", () => {
     const profile = { version: 1, experts: { a: { skills: { math: 10 }, competence: 1 }, b: { skills: { math: 9.8 }, competence: 1 }, c: { skills: { math: 5 }, competence: 1 } } } as unknown as Profile;
     const tags = [{ skill: "math", score: 1 }];
-    const input = { skills: tags, text: "q", profile, available: ["a", "b", "c"], classify: () => ({ category: "", confidence: 0, ranking: [] }), residency: () => ({ b: { resident: true } }) };
+    const input = { skills: tags, text: "q", profile, available: ["a", "b", "c"], classify: () => ({ category: "", confidence: 0, ranking: [] }), residency: () => residencyOf({ b: { resident: true } }) };
     const on = parseConfig({ routing: { strategy: "symbolic", k: 1 } }, process.cwd()).routing;
     const off = parseConfig({ routing: { strategy: "symbolic", k: 1, residencyMargin: 0 } }, process.cwd()).routing;
     expect(on.residencyMargin).toBe(0.05);
