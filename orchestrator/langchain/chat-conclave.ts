@@ -21,10 +21,20 @@
  * reach `handleLLMNewToken` as one whole piece (runBatch does not stream). Remote, a batch is N
  * concurrent requests, which the server's scheduler groups the same way.
  *
+ * LangChain conventions: `stopSequences` is the default `stop` (a call's `stop` overrides it);
+ * `maxRetries` (default 2, per call too) retries failures a retry can fix (over capacity, rate limited,
+ * unreachable: see retry.ts) before any token has streamed, in remote mode; in-process calls are not
+ * retried (the pipeline already drops a failing expert, and a local failure does not pass with time).
+ * `timeout` (ms) bounds every call and rejects with ABORTED saying it timed out. `getLsParams`
+ * always gives `ls_stop` (empty when there is none), and in-process fills temperature and max
+ * tokens from the config when the model sets neither.
+ *
  * Not supported: `bindTools` throws UNSUPPORTED_PARAMETER (the experts do not call tools; give a
  * tool-calling model the ask_conclave tool instead). Structured output uses a JSON schema grammar
  * instead of tool calls, on every expert and on the aggregator's synthesis; a vote picks one of the
- * experts' grammar-bound answers. A grammar bounds the shape, not the length: give enough maxTokens.
+ * experts' grammar-bound answers that parse and match the schema (compared as values). The grammar
+ * bounds numbers, and strings where the schema sets maxLength; an answer the budget cut ends with
+ * finish_reason "length" (and does not parse): give enough maxTokens.
  */
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
 import { BaseChatModel, type BaseChatModelCallOptions, type BaseChatModelParams, type BindToolsInput, type LangSmithParams } from "@langchain/core/language_models/chat_models";
@@ -45,6 +55,7 @@ import { Orchestrator, type OrchestratorOptions } from "../orchestrator.js";
 import { BATCH_SLOT, BatchGroup, type BatchSlot } from "./batch-group.js";
 import { toConclaveMessages } from "./messages.js";
 import { RemoteTransport } from "./remote.js";
+import { deadline, withRetries } from "./retry.js";
 import { TokenQueue } from "./token-queue.js";
 import { InProcessTransport, ownSignal, type ConclaveCall, type ConclaveReply, type Transport } from "./transport.js";
 
@@ -59,7 +70,14 @@ export interface ConclaveSampling {
   stop?: string[];
 }
 
+/** Retries a call (remote mode) on failures a retry can fix; LangChain's chat models default to a few. */
+const DEFAULT_MAX_RETRIES = 2;
+
 export interface ChatConclaveFields extends BaseChatModelParams, ConclaveSampling {
+  /** The default `stop`, under the name LangChain's other chat models use (`stop` wins when both are set). */
+  stopSequences?: string[];
+  /** Milliseconds a call may take before it is aborted (a call's own `timeout` applies as well). */
+  timeout?: number;
   /** In-process mode: an orchestrator the caller owns. */
   orchestrator?: Orchestrator;
   /** Remote mode: the server's OpenAI-compatible base address, e.g. http://localhost:8080/v1. */
@@ -92,7 +110,7 @@ export class ChatConclave extends BaseChatModel<ChatConclaveCallOptions, AIMessa
 
   /** The live orchestrator is never serialised; only these constructor fields are. */
   override get lc_serializable_keys(): string[] {
-    return ["baseUrl", "apiKey", "model", "maxTokens", "temperature", "topP", "seed", "stop"];
+    return ["baseUrl", "apiKey", "model", "maxTokens", "temperature", "topP", "seed", "stop", "stopSequences", "maxRetries", "timeout"];
   }
 
   model: string | undefined;
@@ -101,6 +119,8 @@ export class ChatConclave extends BaseChatModel<ChatConclaveCallOptions, AIMessa
   topP: number | undefined;
   seed: number | undefined;
   stop: string[] | undefined;
+  maxRetries: number;
+  timeout: number | undefined;
   baseUrl: string | undefined;
   apiKey: string | undefined;
 
@@ -118,7 +138,9 @@ export class ChatConclave extends BaseChatModel<ChatConclaveCallOptions, AIMessa
     this.temperature = fields.temperature;
     this.topP = fields.topP;
     this.seed = fields.seed;
-    this.stop = fields.stop;
+    this.stop = fields.stop ?? fields.stopSequences;
+    this.maxRetries = fields.maxRetries ?? DEFAULT_MAX_RETRIES;
+    this.timeout = fields.timeout;
     this.baseUrl = fields.baseUrl;
     this.apiKey = fields.baseUrl ? (fields.apiKey ?? getEnvironmentVariable("CONCLAVE_API_KEY")) : undefined;
     this.transport = fields.orchestrator ? new InProcessTransport(fields.orchestrator) : new RemoteTransport(fields.baseUrl!, this.apiKey);
@@ -134,6 +156,11 @@ export class ChatConclave extends BaseChatModel<ChatConclaveCallOptions, AIMessa
     const chat = new ChatConclave({ ...fields, orchestrator });
     chat.owned = true;
     return chat;
+  }
+
+  /** The default stop sequences (LangChain's name for `stop`). */
+  get stopSequences(): string[] | undefined {
+    return this.stop;
   }
 
   /** The in-process orchestrator; undefined in remote mode. */
@@ -156,7 +183,7 @@ export class ChatConclave extends BaseChatModel<ChatConclaveCallOptions, AIMessa
   }
 
   override get callKeys(): string[] {
-    return [...super.callKeys, "model", "maxTokens", "temperature", "topP", "seed", "jsonSchema"];
+    return [...super.callKeys, "model", "maxTokens", "temperature", "topP", "seed", "jsonSchema", "maxRetries"];
   }
 
   override invocationParams(options?: this["ParsedCallOptions"]): Record<string, unknown> {
@@ -165,13 +192,17 @@ export class ChatConclave extends BaseChatModel<ChatConclaveCallOptions, AIMessa
 
   override getLsParams(options: this["ParsedCallOptions"]): LangSmithParams {
     const params = this.params(options);
+    // In-process the config says what an unset temperature or budget becomes; remotely only the server knows.
+    const generation = this.orchestrator?.config.generation;
+    const temperature = params.temperature ?? generation?.temperature;
+    const maxTokens = params.maxTokens ?? generation?.maxTokens;
     return {
       ls_provider: "conclave",
       ls_model_type: "chat",
       ls_model_name: options.model ?? this.model ?? "conclave",
-      ...(params.temperature === undefined ? {} : { ls_temperature: params.temperature }),
-      ...(params.maxTokens === undefined ? {} : { ls_max_tokens: params.maxTokens }),
-      ...(params.stop ? { ls_stop: params.stop } : {}),
+      ...(temperature === undefined ? {} : { ls_temperature: temperature }),
+      ...(maxTokens === undefined ? {} : { ls_max_tokens: maxTokens }),
+      ls_stop: params.stop ?? [],
     };
   }
 
@@ -191,6 +222,11 @@ export class ChatConclave extends BaseChatModel<ChatConclaveCallOptions, AIMessa
     };
   }
 
+  /** Remote calls retry retryable failures; in-process ones do not (see the header). */
+  private retriesFor(options: Partial<ChatConclaveCallOptions>): number {
+    return this.transport.kind === "remote" ? Math.max(0, options.maxRetries ?? this.maxRetries) : 0;
+  }
+
   private toCall(messages: BaseMessage[], options: Partial<ChatConclaveCallOptions>): ConclaveCall {
     return { messages: toConclaveMessages(messages), params: this.params(options), model: options.model ?? this.model };
   }
@@ -206,16 +242,28 @@ export class ChatConclave extends BaseChatModel<ChatConclaveCallOptions, AIMessa
       slot?.group.leave(index);
       throw error;
     }
-    const signal = ownSignal(options.signal);
+    const limit = deadline(ownSignal(options.signal), this.timeout);
+    const signal = limit.signal;
+    const retries = this.retriesFor(options);
     let reply: ConclaveReply;
-    if (slot && this.transport instanceof InProcessTransport) {
-      reply = this.transport.reply(call, await slot.group.submit(index, call, signal));
-      if (reply.text !== "") await runManager?.handleLLMNewToken(reply.text);
-    } else if (runManager) {
-      // Someone is listening: stream, so handleLLMNewToken sees each token as it comes.
-      reply = await this.transport.stream(call, (text) => void (text !== "" && runManager.handleLLMNewToken(text)), signal);
-    } else {
-      reply = await this.transport.complete(call, signal);
+    try {
+      if (slot && this.transport instanceof InProcessTransport) {
+        reply = this.transport.reply(call, await slot.group.submit(index, call, signal));
+        if (reply.text !== "") await runManager?.handleLLMNewToken(reply.text);
+      } else if (runManager) {
+        // Someone is listening: stream, so handleLLMNewToken sees each token as it comes.
+        let streamed = false;
+        const onText = (text: string) => {
+          if (text === "") return;
+          streamed = true;
+          void runManager.handleLLMNewToken(text);
+        };
+        reply = await withRetries(retries, signal, () => this.transport.stream(call, onText, signal), () => !streamed);
+      } else {
+        reply = await withRetries(retries, signal, () => this.transport.complete(call, signal));
+      }
+    } catch (error) {
+      throw limit.explain(error);
     }
     const message = new AIMessage({ content: reply.text, usage_metadata: usageOf(reply), response_metadata: metadataOf(reply) });
     return {
@@ -231,11 +279,18 @@ export class ChatConclave extends BaseChatModel<ChatConclaveCallOptions, AIMessa
     const call = this.toCall(messages, options);
     // Cancels the work when the consumer stops iterating early, not only on the caller's signal.
     const stop = new AbortController();
-    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const limit = deadline(options.signal, this.timeout);
+    const signal = limit.signal ? AbortSignal.any([limit.signal, stop.signal]) : stop.signal;
     const queue = new TokenQueue(signal);
     let finished = false;
+    let pushed = false;
     // Empty pieces (a token that decodes to nothing yet) would only be empty chunks.
-    const work = this.transport.stream(call, (text) => text !== "" && queue.push(text), signal);
+    const push = (text: string) => {
+      if (text === "") return;
+      pushed = true;
+      queue.push(text);
+    };
+    const work = withRetries(this.retriesFor(options), signal, () => this.transport.stream(call, push, signal), () => !pushed);
     work.then(
       () => queue.end(),
       (error: unknown) => queue.fail(toConclaveError(error)),
@@ -259,6 +314,8 @@ export class ChatConclave extends BaseChatModel<ChatConclaveCallOptions, AIMessa
         generationInfo: { finish_reason: reply.finishReason },
       });
       if (rest !== "") await runManager?.handleLLMNewToken(rest);
+    } catch (error) {
+      throw limit.explain(error);
     } finally {
       if (!finished) stop.abort();
     }
