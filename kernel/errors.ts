@@ -33,6 +33,7 @@ export const ERROR_CATALOGUE = {
   /** A replay expert has no recording of the prompt: retrying cannot help, the answer was never recorded. */
   REPLAY_UNKNOWN_PROMPT: { status: 502, type: "server_error", retryable: false },
   REPLAY_RECORDINGS_INVALID: { status: 500, type: "server_error", retryable: false },
+  EVAL_INVALID: { status: 400, type: "invalid_request_error", retryable: false },
 } as const satisfies Record<string, { status: number; type: string; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

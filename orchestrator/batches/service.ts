@@ -9,6 +9,11 @@
  *
  * Progress lives with the executor (a results file, or Redis), so a restarted server picks its
  * unfinished batches up again: `start()` re-queues what has no result yet and nothing is doubled.
+ *
+ * Files and batches belong to the key that made them (`Principal.owner`, recorded on disk, so it
+ * survives restarts). Every call on behalf of a caller takes its principal: another owner's file or
+ * batch answers FILE_NOT_FOUND / BATCH_NOT_FOUND, exactly as an id that does not exist; lists hold
+ * the caller's own only; admin principals see and cancel everything.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -16,8 +21,9 @@ import type { BatchExecutor, BatchResultLine, RoutedItem } from "../../queues/ba
 import { customIdOf, errorLine, parseBatchLine } from "../batch/lines.js";
 import { ConclaveError, isConclaveError, toConclaveError } from "../../kernel/errors.js";
 import type { Orchestrator } from "../orchestrator.js";
-import { FileStore, writeAtomic, type FileObject } from "./files.js";
-import { BatchRecords, newBatch, now, TERMINAL, type BatchObject, type BatchStatus } from "./records.js";
+import { ANONYMOUS, type Principal } from "../principal.js";
+import { FileStore, fileNotFound, publicFile, writeAtomic, type FileObject, type StoredFile } from "./files.js";
+import { BatchRecords, batchNotFound, newBatch, now, publicBatch, TERMINAL, type BatchObject, type BatchStatus, type StoredBatch } from "./records.js";
 
 export const BATCH_ENDPOINT = "/v1/chat/completions";
 const TICK_MS = 250;
@@ -79,7 +85,37 @@ export class BatchService {
     this.timer.unref();
   }
 
-  async create(body: unknown): Promise<BatchObject> {
+  /** Whether `principal` may see what `owner` made. */
+  private static sees(principal: Principal, owner: string): boolean {
+    return principal.admin || principal.owner === owner;
+  }
+
+  async uploadFile(filename: string, content: Buffer, principal: Principal = ANONYMOUS): Promise<FileObject> {
+    return publicFile(await this.files.create(filename, "batch", content, principal.owner));
+  }
+
+  private async ownFile(id: string, principal: Principal): Promise<StoredFile> {
+    const file = await this.files.get(id);
+    if (!BatchService.sees(principal, file.owner)) throw fileNotFound(id);
+    return file;
+  }
+
+  async file(id: string, principal: Principal = ANONYMOUS): Promise<FileObject> {
+    return publicFile(await this.ownFile(id, principal));
+  }
+
+  async fileContent(id: string, principal: Principal = ANONYMOUS): Promise<Buffer> {
+    await this.ownFile(id, principal);
+    return this.files.content(id);
+  }
+
+  private async ownBatch(id: string, principal: Principal): Promise<StoredBatch> {
+    const batch = await this.records.get(id);
+    if (!BatchService.sees(principal, batch.owner)) throw batchNotFound(id);
+    return batch;
+  }
+
+  async create(body: unknown, principal: Principal = ANONYMOUS): Promise<BatchObject> {
     const input = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
     const inputFileId = input["input_file_id"];
     if (typeof inputFileId !== "string") throw invalid("input_file_id must be a file id", "input_file_id");
@@ -89,9 +125,11 @@ export class BatchService {
     if (metadata != null && (typeof metadata !== "object" || Object.values(metadata).some((v) => typeof v !== "string"))) {
       throw invalid("metadata must map strings to strings", "metadata");
     }
-    const file = await this.files.get(inputFileId);
+    const file = await this.ownFile(inputFileId, principal);
     if (file.purpose !== "batch") throw invalid(`file ${file.id} has purpose ${file.purpose}, not batch`, "input_file_id");
     const batch = newBatch({
+      // An admin creating from another key's file makes a batch of its own.
+      owner: principal.owner,
       inputFileId,
       endpoint: BATCH_ENDPOINT,
       completionWindow: "24h",
@@ -100,31 +138,33 @@ export class BatchService {
     });
     await this.records.save(batch);
     void this.prepare(batch);
-    return batch;
+    return publicBatch(batch);
   }
 
-  get(id: string): Promise<BatchObject> {
-    return this.records.get(id);
+  async get(id: string, principal: Principal = ANONYMOUS): Promise<BatchObject> {
+    return publicBatch(await this.ownBatch(id, principal));
   }
 
-  list(after: string | undefined, limit: number) {
-    return this.records.list(after, limit);
+  list(after: string | undefined, limit: number, principal: Principal = ANONYMOUS) {
+    return this.records.list(after, limit, (batch) => BatchService.sees(principal, batch.owner));
   }
 
-  async cancel(id: string): Promise<BatchObject> {
+  async cancel(id: string, principal: Principal = ANONYMOUS): Promise<BatchObject> {
+    // Checked before the lock too, so another owner cannot even queue behind the batch's lock.
+    await this.ownBatch(id, principal);
     return this.locked(id, async () => {
-      const batch = await this.records.get(id);
-      if (batch.status === "cancelling" || batch.status === "cancelled") return batch;
+      const batch = await this.ownBatch(id, principal);
+      if (batch.status === "cancelling" || batch.status === "cancelled") return publicBatch(batch);
       if (TERMINAL.has(batch.status) || batch.status === "finalizing") {
         throw invalid(`batch ${id} is ${batch.status} and cannot be cancelled`, "batch_id");
       }
       await this.executor.cancel(id);
-      return this.update(batch, { status: "cancelling", cancelling_at: now() });
+      return publicBatch(await this.update(batch, { status: "cancelling", cancelling_at: now() }));
     });
   }
 
   /** Parses and routes the input file, records bad lines, and queues the rest. */
-  private async prepare(batch: BatchObject): Promise<void> {
+  private async prepare(batch: StoredBatch): Promise<void> {
     try {
       if (batch.status === "finalizing" || batch.status === "cancelling") {
         this.active.set(batch.id, await this.loadState(batch.id));
@@ -239,7 +279,7 @@ export class BatchService {
     if (JSON.stringify(request_counts) !== JSON.stringify(batch.request_counts)) await this.update(batch, { request_counts });
   }
 
-  private async finalize(batch: BatchObject, state: ActiveBatch, final: Extract<BatchStatus, "completed" | "cancelled" | "expired">): Promise<void> {
+  private async finalize(batch: StoredBatch, state: ActiveBatch, final: Extract<BatchStatus, "completed" | "cancelled" | "expired">): Promise<void> {
     const finalizing = await this.update(batch, { status: "finalizing", finalizing_at: batch.finalizing_at ?? now() });
     const byId = new Map<string, BatchResultLine>();
     for (const result of [...state.invalid, ...(await this.executor.results(batch.id))]) if (!byId.has(result.customId)) byId.set(result.customId, result);
@@ -248,7 +288,9 @@ export class BatchService {
     const errors = ordered.filter((r) => !r.ok).map((r) => `${r.line}\n`);
     const write = (lines: string[], kind: string): Promise<FileObject | null> =>
       // Ids derive from the batch, so finalising again after a crash replaces rather than duplicates.
-      lines.length ? this.files.create(`${batch.id}_${kind}.jsonl`, "batch_output", lines.join(""), `file-${kind}-${batch.id.slice("batch_".length)}`) : Promise.resolve(null);
+      lines.length
+        ? this.files.create(`${batch.id}_${kind}.jsonl`, "batch_output", lines.join(""), batch.owner, `file-${kind}-${batch.id.slice("batch_".length)}`)
+        : Promise.resolve(null);
     const [output, errorFile] = await Promise.all([write(outputs, "output"), write(errors, "error")]);
     this.active.delete(batch.id);
     const stamp = now();
@@ -261,10 +303,10 @@ export class BatchService {
     });
   }
 
-  private async update(batch: BatchObject, change: Partial<BatchObject>): Promise<BatchObject> {
+  private async update(batch: StoredBatch, change: Partial<BatchObject>): Promise<StoredBatch> {
     const next = { ...batch, ...change };
     await this.records.save(next);
-    this.events.onChange?.(next);
+    this.events.onChange?.(publicBatch(next));
     return next;
   }
 

@@ -16,6 +16,8 @@ import { listModels, writeTestModelCommand } from "./models.js";
 import { serve, untilSignal } from "./serve.js";
 import { skillsEvalCommand, skillsFitCommand } from "./skills.js";
 import { workerCommand } from "./worker.js";
+import { runEvalCommand } from "./eval.js";
+import { replayImportCommand, replayValidationCommand } from "./eval-replay.js";
 import { reserveStdoutForProtocol, runMcpStdio } from "../mcp/stdio.js";
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
@@ -193,6 +195,45 @@ export function buildProgram(): Command {
     .option("--no-progress", "no progress bars")
     .action(async (options: { validation: string; out: string; experts?: string[]; aggregators?: string[]; sets?: number; k?: number; seed?: number; checkpoint?: string; progress: boolean }) => {
       await withOrchestrator(program.opts()["config"], (orchestrator) => runProfileCommand(orchestrator, options, out, err));
+    });
+
+  program
+    .command("eval")
+    .description("run routing systems through the pipeline on a labelled test set (RouterBench-style): accuracy, cost, calls, AIQ, Pareto chart")
+    .requiredOption("--test <file>", 'test JSONL: {"id", "prompt", "answers": {model: {"text", "correct", "cost"}}} per line')
+    .option("--strategies <names>", "systems, comma-separated: single, single:<expert>, random, oracle, symbolic-vote, symbolic-synthesis, category, adaptive, cascade, cost, cost:<λ> (default: all)", list)
+    .option("--lambdas <values>", "λ values for the cost family (default 0 and 0.01..50 in 1-2-5 steps)", (v) => list(v).map(Number))
+    .option("--profile <file>", "profile to route with (default: routing.profile), e.g. from conclave profile on the train split")
+    .option("--k <n>", "experts for symbolic top-k (default: routing.k)", integer)
+    .option("--seed <n>", "seed of the random system (default: routing.seed)", anyInteger)
+    .option("--out <file>", "write the report as JSON")
+    .option("--svg <file>", "write the accuracy-cost chart as SVG")
+    .option("--no-progress", "no progress bar")
+    .action(async (options: { test: string; profile?: string; strategies?: string[]; lambdas?: number[]; k?: number; seed?: number; out?: string; svg?: string; progress: boolean }) => {
+      const config = program.opts()["config"] ?? process.env["CONCLAVE_CONFIG"];
+      if (!config) throw new ConclaveError("CONFIG_INVALID", "eval needs --config (experts to evaluate, e.g. from conclave replay import --config-out)");
+      await runEvalCommand({ ...options, config }, out);
+      await disposeRuntime();
+    });
+
+  const replay = program.command("replay").description("replay experts: import recorded answers, derive a validation set");
+  replay
+    .command("import")
+    .description("convert RouterBench CSV (<model>, <model>|model_response, <model>|total_cost) or JSONL recordings into the replay format")
+    .argument("<inputs...>", "CSV or JSONL files")
+    .requiredOption("--out <file>", "recordings JSONL to write")
+    .option("--config-out <file>", "also write a config with one replay expert per recorded model")
+    .option("--no-prompts", "keep only prompt hashes, not the prompts")
+    .action(async (inputs: string[], options: { out: string; configOut?: string; prompts: boolean }) => {
+      await replayImportCommand(inputs, options, out);
+    });
+  replay
+    .command("validation")
+    .description("write a graded recordings file's questions as a validation set for conclave profile (reference letter answers)")
+    .argument("<input>", "recordings JSONL with prompts and correct grades")
+    .requiredOption("--out <file>", "validation JSONL to write")
+    .action(async (input: string, options: { out: string }) => {
+      await replayValidationCommand(input, options, out);
     });
 
   program

@@ -20,13 +20,14 @@ export interface ServeOptions {
 export async function serve(orchestrator: Orchestrator, options: ServeOptions): Promise<void> {
   const settings = orchestrator.config.server;
   const apiKeys = resolveApiKeys(settings.apiKeys, settings.apiKeysEnv, options.env);
+  const adminKeys = resolveApiKeys(settings.adminKeys, settings.adminKeysEnv, options.env);
   const executor = await createExecutor(orchestrator, options.env);
   const batches = new BatchService(orchestrator, executor);
   let server: Awaited<ReturnType<typeof buildServer>> | undefined;
   let address: string;
   try {
     await batches.start();
-    server = await buildServer(orchestrator, { apiKeys, logger: false, batches });
+    server = await buildServer(orchestrator, { apiKeys, adminKeys, logger: false, batches });
     const envPort = options.env["PORT"] ? Number(options.env["PORT"]) : undefined;
     address = await server.app.listen({ port: options.port ?? envPort ?? settings.port, host: options.host ?? settings.host });
   } catch (error) {
@@ -37,7 +38,7 @@ export async function serve(orchestrator: Orchestrator, options: ServeOptions): 
   }
   const experts = [...orchestrator.statuses.values()].filter((s) => !s.unavailable).map((s) => s.id);
   options.print(`conclave listening on ${address}: model "${settings.ensemble}" routes across ${experts.join(", ")}`);
-  options.print(`  POST ${address}/v1/chat/completions · GET /v1/models · POST /v1/route · /v1/files · /v1/batches · /metrics · /docs${apiKeys.length ? " (API keys required)" : ""}`);
+  options.print(`  POST ${address}/v1/chat/completions · GET /v1/models · POST /v1/route · /v1/files · /v1/batches · /metrics · /docs${apiKeys.length + adminKeys.length ? " (API keys required)" : ""}`);
   options.print(`  batches run ${executor.kind === "bullmq" ? "on BullMQ workers (REDIS_URL)" : "in this process"}; files in ${orchestrator.config.batches.dir}`);
   const signal = await options.stopped;
   options.print(`${signal}: shutting down (in-flight requests get ${settings.shutdownTimeoutMs} ms)`);

@@ -10,9 +10,10 @@
  *    `minCompetence` and they cost less than the strongest;
  * 3. of those, only the cost-competence Pareto frontier is kept (an expert that is no better than a
  *    cheaper one adds cost but no information);
- * 4. the frontier, cheapest first, is cut into tiers of `tierSize`; a leftover single expert joins
- *    the tier before it. A tier of one cannot measure agreement, so a frontier of one expert is left
- *    out and the strongest answers alone.
+ * 4. the frontier, cheapest first, is cut into tiers of `tierSize`; experts left over that cannot
+ *    fill a tier are left out (a tier of one cannot measure agreement, and one that merely joined a
+ *    cheaper tier would make every question pay for it), so a frontier smaller than a tier leaves
+ *    the strongest to answer alone.
  * Without a profile competence is unknown: every expert is adequate and the dearest is the strongest.
  * Experts of unknown cost count as the dearest. Weights are competences, normalised.
  */
@@ -60,9 +61,8 @@ export function cascadeTiers(
     .filter((c) => !adequate.some((o) => o !== c && o.cost <= c.cost && o.competence >= c.competence && (o.cost < c.cost || o.competence > c.competence)))
     .sort((a, b) => a.cost - b.cost || b.competence - a.competence);
   const tiers: string[][] = [];
-  if (frontier.length >= 2) {
-    for (let i = 0; i < frontier.length; i += settings.tierSize) tiers.push(frontier.slice(i, i + settings.tierSize).map((c) => c.expertId));
-    if (tiers.length > 1 && tiers.at(-1)!.length === 1) tiers.at(-2)!.push(...tiers.pop()!);
+  for (let i = 0; i + settings.tierSize <= frontier.length; i += settings.tierSize) {
+    tiers.push(frontier.slice(i, i + settings.tierSize).map((c) => c.expertId));
   }
   tiers.push([strongest.expertId]);
   return tiers;

@@ -48,7 +48,7 @@ describe("batch lifecycle", () => {
     const dir = await mkdtemp(join(tmpdir(), "conclave-svc-"));
     dirs.push(dir);
     const s = await service(dir);
-    const file = await s.batches.files.create("empty.jsonl", "batch", "\n\n");
+    const file = await s.batches.uploadFile("empty.jsonl", Buffer.from("\n\n"));
     const failed = await until(s.batches, (await create(s.batches, file.id)).id, ["failed"]);
     expect(failed.errors?.data[0]).toMatchObject({ code: "empty_file" });
     expect(failed.failed_at).not.toBeNull();
@@ -59,7 +59,7 @@ describe("batch lifecycle", () => {
     const dir = await mkdtemp(join(tmpdir(), "conclave-svc-"));
     dirs.push(dir);
     const s = await service(dir);
-    const file = await s.batches.files.create("many.jsonl", "batch", lines(400, 50));
+    const file = await s.batches.uploadFile("many.jsonl", Buffer.from(lines(400, 50)));
     const created = await create(s.batches, file.id);
     const cancelling = await s.batches.cancel(created.id);
     expect(cancelling.status).toBe("cancelling");
@@ -76,7 +76,7 @@ describe("batch lifecycle", () => {
     const dir = await mkdtemp(join(tmpdir(), "conclave-svc-"));
     dirs.push(dir);
     const s = await service(dir, 1.5 / 3600); // a 1.5 s window
-    const file = await s.batches.files.create("long.jsonl", "batch", lines(24, 400));
+    const file = await s.batches.uploadFile("long.jsonl", Buffer.from(lines(24, 400)));
     const expired = await until(s.batches, (await create(s.batches, file.id)).id, ["expired", "completed"]);
     expect(expired.status).toBe("expired");
     expect(expired.expired_at).not.toBeNull();
@@ -88,7 +88,7 @@ describe("batch lifecycle", () => {
     const dir = await mkdtemp(join(tmpdir(), "conclave-svc-"));
     dirs.push(dir);
     const first = await service(dir);
-    const file = await first.batches.files.create("resume.jsonl", "batch", lines(16, 60));
+    const file = await first.batches.uploadFile("resume.jsonl", Buffer.from(lines(16, 60)));
     const { id } = await create(first.batches, file.id);
     for (let i = 0; i < 400 && (await first.batches.executor.counts(id)).completed < 3; i++) await new Promise((r) => setTimeout(r, 10));
     // The "crash": the first service stops mid-batch; its unfinished work is gone with it.

@@ -29,6 +29,8 @@ let server: ConclaveServer;
 let worker: ChildProcess;
 let workerOutput = "";
 let client: OpenAI;
+let baseURL: string;
+let finishedBatch: string | undefined;
 
 beforeAll(async () => {
   if (!REDIS) return;
@@ -43,8 +45,9 @@ beforeAll(async () => {
   const env = { REDIS_URL: redis.url };
   batches = new BatchService(orchestrator, await createExecutor(orchestrator, env));
   await batches.start();
-  server = await buildServer(orchestrator, { apiKeys: [], batches });
-  client = new OpenAI({ baseURL: `${await server.app.listen({ port: 0, host: "127.0.0.1" })}/v1`, apiKey: "x", maxRetries: 0 });
+  server = await buildServer(orchestrator, { apiKeys: ["sk-alpha", "sk-beta"], adminKeys: ["sk-admin"], batches });
+  baseURL = `${await server.app.listen({ port: 0, host: "127.0.0.1" })}/v1`;
+  client = new OpenAI({ baseURL, apiKey: "sk-alpha", maxRetries: 0 });
 
   worker = spawn(process.execPath, ["bin/conclave.js", "--config", configPath, "worker"], { cwd: PACKAGE_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   worker.stdout!.on("data", (chunk) => (workerOutput += String(chunk)));
@@ -76,6 +79,7 @@ describe.skipIf(!REDIS)("Batch API on BullMQ with a conclave worker process", { 
       return ["completed", "failed", "cancelled", "expired"].includes(batch.status);
     }, `batch ${batch.id} to end`);
     expect(batch.status).toBe("completed");
+    finishedBatch = batch.id;
     expect(batch.request_counts).toEqual({ total: 10, completed: 10, failed: 0 });
     const output = (await (await client.files.content(batch.output_file_id!)).text()).trim().split("\n").map((l) => JSON.parse(l).custom_id);
     expect(output).toEqual(Array.from({ length: 10 }, (_, i) => `r${i}`));
@@ -84,6 +88,15 @@ describe.skipIf(!REDIS)("Batch API on BullMQ with a conclave worker process", { 
     const metrics = await server.app.inject({ url: "/metrics" });
     expect(metrics.body).toMatch(/conclave_worker_model_switches_total\{worker="[^"]+"\} [1-9]/);
     expect(metrics.body).toMatch(/conclave_queue_backlog\{expert="demo-math"\} 0/);
+  });
+
+  it("keeps the batch its key's own: another key gets 404, an admin key sees it", async () => {
+    expect(finishedBatch).toBeDefined();
+    const beta = new OpenAI({ baseURL, apiKey: "sk-beta", maxRetries: 0 });
+    await expect(beta.batches.retrieve(finishedBatch!)).rejects.toMatchObject({ status: 404, code: "batch_not_found" });
+    expect((await beta.batches.list()).data).toEqual([]);
+    const admin = new OpenAI({ baseURL, apiKey: "sk-admin", maxRetries: 0 });
+    expect((await admin.batches.retrieve(finishedBatch!)).status).toBe("completed");
   });
 
   it("stops the worker gracefully on SIGTERM", async () => {
