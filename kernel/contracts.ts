@@ -53,6 +53,8 @@ export interface Recruitment {
   recruits: Recruit[];
   /** Set when the strategy fell back to a generalist or a default. */
   fallback?: string;
+  /** Set when residency changed the choice: a warm expert taken over a slightly better cold one. */
+  residencySwaps?: Array<{ expertId: string; over: string }>;
 }
 
 /** An answer from one expert for one instance. */

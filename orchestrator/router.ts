@@ -8,6 +8,7 @@ import type { Config } from "./config/schema.js";
 import type { Router } from "./pipeline.js";
 import type { Profile } from "./profile/format.js";
 import { recruit } from "./recruit/index.js";
+import { residencyFromStats } from "./recruit/residency.js";
 import type { Scheduler } from "./scheduler/scheduler.js";
 import type { SkillCatalog } from "../skills/catalog.js";
 import { KeywordTagger } from "../skills/keyword-tagger.js";
@@ -77,6 +78,8 @@ export function buildRouter(context: RouterContext): Router {
         available,
         classify: () => classify(text),
         ...(context.costs ? { costs: context.costs } : {}),
+        // Read at recruitment time, and only when routing.residencyMargin asks for it.
+        residency: () => residencyFromStats(scheduler.stats()),
       }),
   };
 }

@@ -164,6 +164,12 @@ const routingSchema = z.strictObject({
     .prefault({}),
   fixed: z.array(z.string()).default([]),
   /**
+   * Residency-aware recruitment (symbolic top-k and adaptive): candidates within this fraction of
+   * each other in suitability x competence count as equally good, and the one already resident (or
+   * loading) is taken, saving a model load. 0 turns it off.
+   */
+  residencyMargin: z.number().min(0).max(1).default(0.05),
+  /**
    * λ: symbolic recruitment ranks by suitability x competence / max − λ x cost / max cost (both
    * normalised to [0, 1] over the available experts); 0 ignores cost. See the README's cost curve.
    */

@@ -8,6 +8,7 @@ import type { Profile } from "../profile/format.js";
 import { recruitAdaptive } from "./adaptive.js";
 import { recruitCategory, type Classification } from "./category.js";
 import { recruitFixed } from "./fixed.js";
+import type { ResidencyView } from "./residency.js";
 import { recruitSymbolic } from "./symbolic.js";
 import { recruitCascade } from "./cascade.js";
 import { recruitCostWeighted } from "./cost-weight.js";
@@ -15,6 +16,7 @@ import { recruitCostWeighted } from "./cost-weight.js";
 export { recruitAdaptive, type AdaptiveSettings } from "./adaptive.js";
 export { recruitCategory, type CategorySettings, type Classification } from "./category.js";
 export { recruitFixed } from "./fixed.js";
+export { preferWarm, residencyFromStats, residencyOf, warmth, type ExpertResidency, type ResidencySwap, type ResidencyView } from "./residency.js";
 export { cascadeTiers, recruitCascade, type CascadeSettings } from "./cascade.js";
 export { recruitCostWeighted, type CostWeightSettings } from "./cost-weight.js";
 export { recruitSymbolic, suitability, type SkillContribution, type Suitability, type SymbolicOptions } from "./symbolic.js";
@@ -29,10 +31,18 @@ export interface RecruitInput {
   classify: () => Classification;
   /** Expected US dollars per call of each expert whose cost is known (cost-aware and cascade routing). */
   costs?: Readonly<Record<string, number>>;
+  /**
+   * Which experts are warm, read only by the strategies that rank (symbolic top, adaptive) and only
+   * when routing.residencyMargin > 0: close candidates then prefer the warm one (residency.ts).
+   */
+  residency?: () => ResidencyView;
 }
 
 export function recruit(routing: Readonly<Config["routing"]>, input: RecruitInput): Recruitment {
   const strategy = routing.strategy;
+  const margin = routing.residencyMargin;
+  // A thunk: the view is read only when a close candidate could change the choice.
+  const residency = margin > 0 ? input.residency : undefined;
   switch (strategy) {
     case "symbolic":
       if (routing.costWeight > 0) {
@@ -43,9 +53,10 @@ export function recruit(routing: Readonly<Config["routing"]>, input: RecruitInpu
         selection: routing.selection,
         seed: routing.seed,
         sampleKey: input.text,
+        ...(residency ? { residency, residencyMargin: margin } : {}),
       });
     case "adaptive":
-      return recruitAdaptive(input.skills, input.profile, input.available, routing.adaptive);
+      return recruitAdaptive(input.skills, input.profile, input.available, routing.adaptive, residency ? { view: residency, margin } : undefined);
     case "category":
       return recruitCategory(input.classify(), routing.category, input.available);
     case "fixed":
