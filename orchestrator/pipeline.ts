@@ -157,7 +157,7 @@ async function runCascade(
     const recruits = routed.recruitment.recruits.filter((r) => (r.tier ?? 0) === tier);
     outcomes.push(...(await runRecruits(parts, instance, { ...routed, recruitment: { ...routed.recruitment, recruits } }, options)));
     const answered = outcomes.flatMap((o) => ("result" in o ? [{ expertId: o.expertId, text: o.result.text, weight: voteWeight(parts, o.expertId, o.weight) }] : []));
-    const vote = answered.length >= 2 ? majorityVote(answered, parts.aggregation.voteKind) : null;
+    const vote = answered.length >= 2 ? majorityVote(answered, parts.aggregation.voteKind, instance.params?.jsonSchema) : null;
     const agreement = vote?.agreement ?? 0;
     const last = index === tiers.length - 1;
     const stopped = last || agreement >= threshold;
