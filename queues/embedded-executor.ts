@@ -34,13 +34,14 @@ export class EmbeddedExecutor implements BatchExecutor {
     const tally = this.tallies.get(batchId);
     if (tally && !tally.has(result.customId)) tally.set(result.customId, result.ok);
     const previous = this.writes.get(batchId) ?? Promise.resolve();
-    const next = previous.then(() => appendFile(this.file(batchId), `${JSON.stringify(result)}\n`));
+    const next = previous.then(() => appendFile(this.file(batchId), `${JSON.stringify(result)}\n`, { mode: 0o600 }));
     this.writes.set(batchId, next.catch(() => undefined));
     return next;
   }
 
   async enqueue(batchId: string, items: readonly RoutedItem[], model: string): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    // Results hold prompts' answers: readable by the server's user only.
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const recorded = await this.results(batchId);
     this.tallies.set(batchId, new Map(recorded.map((r) => [r.customId, r.ok])));
     const done = new Set(recorded.map((r) => r.customId));

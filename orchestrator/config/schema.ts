@@ -229,15 +229,30 @@ const schedulerSchema = z.strictObject({
   ageWeightMs: z.number().min(1).default(5_000),
 });
 
+/** A key, or its SHA-256 digest written `sha256:<64 hex digits>`. */
+const apiKey = z
+  .string()
+  .min(1)
+  .refine((key) => !key.startsWith("sha256:") || /^sha256:[0-9a-fA-F]{64}$/.test(key), "a hashed key is sha256: followed by 64 hex digits");
+
 const serverSchema = z.strictObject({
   host: z.string().default("0.0.0.0"),
   /** The PORT environment variable and --port win over this. */
   port: z.number().int().min(0).max(65535).default(8080),
   /** The name clients use as `model` for the routed ensemble. */
   ensemble: z.string().min(1).default("conclave"),
-  /** Bearer keys; empty = no authentication. Prefer apiKeysEnv (comma-separated) for secrets. */
-  apiKeys: z.array(z.string().min(1)).default([]),
+  /**
+   * Bearer keys; empty = no authentication. A key may be given as `sha256:<hex digest>` so the file
+   * holds no secret. Prefer apiKeysEnv (comma-separated) for secrets. Each key owns the files and
+   * batches it creates; other keys see them as missing.
+   */
+  apiKeys: z.array(apiKey).default([]),
   apiKeysEnv: z.string().optional(),
+  /** Keys that see and cancel every key's files and batches (also accepted everywhere a key is). */
+  adminKeys: z.array(apiKey).default([]),
+  adminKeysEnv: z.string().optional(),
+  /** Require a key for /metrics and /docs too (open by default, for scrapers and readers). */
+  protectMetrics: z.boolean().default(false),
   /** Requests per minute per key (or per client address without keys); 0 = no limit. */
   rateLimitPerMinute: z.number().int().min(0).default(0),
   bodyLimit: byteSize.default(1_048_576),

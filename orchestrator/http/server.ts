@@ -6,14 +6,14 @@
  * graceful: stop accepting, let in-flight work finish until the deadline, cancel the rest.
  * The orchestrator belongs to the caller, who closes it after the server.
  */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { Config } from "../config/schema.js";
 import { ConclaveError, isConclaveError, toOpenAIErrorBody } from "../../kernel/errors.js";
 import type { Orchestrator } from "../orchestrator.js";
-import { ApiKeys } from "./auth.js";
+import { ANONYMOUS, ApiKeys, type Principal } from "./auth.js";
 import type { ServerContext } from "./context.js";
 import { InFlight } from "./in-flight.js";
 import { ServerMetrics } from "./metrics.js";
@@ -26,6 +26,8 @@ import type { BatchService } from "../batches/service.js";
 export interface ServerOptions {
   /** Keys already merged from config and environment. */
   apiKeys: readonly string[];
+  /** Keys that see every owner's files and batches (merged likewise). */
+  adminKeys?: readonly string[];
   logger?: boolean;
   /** The Batch API; without it the batch routes are absent. The caller owns and closes it. */
   batches?: BatchService;
@@ -37,15 +39,16 @@ export interface ConclaveServer {
   close(): Promise<{ cancelled: number }>;
 }
 
-/** Paths anyone may call: probes, metrics scrapers and the docs. */
-const OPEN_PATHS = /^\/(healthz|readyz|metrics|docs)(\/|$|\?)/;
+/** Paths anyone may call: probes, and (unless server.protectMetrics) metrics scrapers and the docs. */
+const PROBE_PATHS = /^\/(healthz|readyz)(\/|$|\?)/;
+const READER_PATHS = /^\/(metrics|docs)(\/|$|\?)/;
 
 function asConclaveError(thrown: unknown): ConclaveError {
   const error = thrown instanceof Error ? thrown : new Error(String(thrown));
   if (isConclaveError(error)) return error;
   const fastifyError = error as FastifyError;
   if (fastifyError.code === "FST_REQ_FILE_TOO_LARGE") return new ConclaveError("BODY_TOO_LARGE", "file is larger than batches.maxFileBytes");
-  if (fastifyError.code === "FST_ERR_CTP_BODY_TOO_LARGE") return new ConclaveError("BODY_TOO_LARGE", "request body is too large (server.bodyLimit)");
+  if (fastifyError.code === "FST_ERR_CTP_BODY_TOO_LARGE") return new ConclaveError("BODY_TOO_LARGE", "request body is too large (server.bodyLimit)", { param: "body" });
   if (fastifyError.statusCode === 429) return new ConclaveError("RATE_LIMITED", error.message);
   if (fastifyError.statusCode !== undefined && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return new ConclaveError("INVALID_REQUEST", `body: ${error.message}`, { param: "body" });
@@ -53,10 +56,32 @@ function asConclaveError(thrown: unknown): ConclaveError {
   return new ConclaveError("INTERNAL_ERROR", error.message, { cause: error });
 }
 
+/** How much of a refused body is read and thrown away, in multiples of the limit, before the socket is cut. */
+const DISCARD_FACTOR = 64;
+
+/**
+ * A body over the limit is refused while the client may still be uploading. Closing the socket then
+ * would reset the connection under a client that reads the response only after its upload (it sees
+ * a reset, not the 413), so the rest of the body is read and thrown away and the connection stays
+ * usable; past DISCARD_FACTOR x the limit the client is cut off.
+ */
+function discardRestOfBody(request: FastifyRequest, reply: FastifyReply, bodyLimit: number): void {
+  // Fastify asks for "connection: close", which makes Node destroy the socket as soon as the 413 is written.
+  reply.removeHeader("connection");
+  let discarded = 0;
+  const raw = request.raw;
+  raw.on("data", (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > DISCARD_FACTOR * bodyLimit) raw.socket.destroy();
+  });
+  raw.resume();
+}
+
 export async function buildServer(orchestrator: Orchestrator, options: ServerOptions): Promise<ConclaveServer> {
   const settings = orchestrator.config.server as Readonly<Config["server"]>;
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: settings.bodyLimit, return503OnClosing: true });
-  const keys = new ApiKeys(options.apiKeys);
+  const keys = new ApiKeys(options.apiKeys, options.adminKeys ?? []);
+  const isOpen = (url: string) => PROBE_PATHS.test(url) || (!settings.protectMetrics && READER_PATHS.test(url));
   const inFlight = new InFlight();
   const metrics = new ServerMetrics(orchestrator, options.batches);
   const streamed = new WeakSet<FastifyRequest>();
@@ -85,6 +110,7 @@ export async function buildServer(orchestrator: Orchestrator, options: ServerOpt
     const failure = asConclaveError(error);
     if (failure.code === "INTERNAL_ERROR") request.log.error({ err: error }, "unexpected error");
     if (failure.code === "OVER_CAPACITY") reply.header("retry-after", String(settings.retryAfterSeconds));
+    if (failure.code === "BODY_TOO_LARGE" && !request.raw.complete) discardRestOfBody(request, reply, settings.bodyLimit);
     reply.code(failure.status).send(toOpenAIErrorBody(failure));
   });
   app.setNotFoundHandler((request, reply) => {
@@ -92,16 +118,18 @@ export async function buildServer(orchestrator: Orchestrator, options: ServerOpt
     reply.code(failure.status).send(toOpenAIErrorBody(failure));
   });
 
+  // Fastify wants reference-typed decorations set per request: null here, the principal in the hook.
+  app.decorateRequest("principal", null as unknown as Principal);
   app.addHook("onRequest", async (request) => {
-    if (!OPEN_PATHS.test(request.url)) keys.check(request.headers.authorization);
+    request.principal = isOpen(request.url) ? ANONYMOUS : keys.authenticate(request.headers.authorization);
   });
   if (settings.rateLimitPerMinute > 0) {
     await app.register(rateLimit, {
       max: settings.rateLimitPerMinute,
       timeWindow: 60_000,
       // A key identifies a client only when keys are checked; otherwise any token would reset the count.
-      keyGenerator: (request) => (keys.enabled ? (ApiKeys.bearer(request.headers.authorization) ?? request.ip) : request.ip),
-      allowList: (request) => OPEN_PATHS.test(request.url),
+      keyGenerator: (request) => (keys.enabled && request.principal !== ANONYMOUS ? request.principal.owner : request.ip),
+      allowList: (request) => isOpen(request.url),
       errorResponseBuilder: (_request, limit) =>
         new ConclaveError("RATE_LIMITED", `rate limit of ${limit.max} requests per minute reached; retry in ${limit.after}`),
     });
