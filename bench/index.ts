@@ -8,6 +8,7 @@ import { benchHttpOverhead } from "./http-overhead.js";
 import { benchOverhead } from "./overhead.js";
 import { benchTagger } from "./tagger.js";
 import { benchZoo } from "./zoo.js";
+import { benchRouterbench } from "./routerbench.js";
 
 const benches: Record<string, () => Promise<void>> = {
   "batch-grouping": benchBatchGrouping,
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<void>> = {
   "http-overhead": benchHttpOverhead,
   overhead: benchOverhead,
   tagger: benchTagger,
+  routerbench: benchRouterbench,
   zoo: benchZoo,
 };
 

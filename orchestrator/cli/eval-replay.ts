@@ -32,6 +32,8 @@ export function expertIdFor(model: string): string {
 
 export function replayConfig(models: readonly string[], recordings: readonly string[]): Record<string, unknown> {
   return {
+    // Replay needs no model, so no GPU probing at start-up either.
+    runtime: { gpu: false },
     experts: models.map((model) => ({ id: expertIdFor(model), backend: "replay", model, recordings: [...recordings] })),
     routing: { strategy: "symbolic", k: 3 },
     aggregation: { method: "vote" },

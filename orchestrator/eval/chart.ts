@@ -15,8 +15,10 @@ const esc = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").
 export function paretoSvg(report: EvalReport, title: string): string {
   const points = report.systems.filter((s) => s.costPerQuestion > 0);
   const costs = points.map((s) => s.costPerQuestion);
-  const lo = Math.log10(Math.min(...costs, 1e-6) * 0.8);
-  const hi = Math.log10(Math.max(...costs, 1e-5) * 1.25);
+  const cheapest = costs.length > 0 ? Math.min(...costs) : 1e-4;
+  const dearest = costs.length > 0 ? Math.max(...costs) : 1e-2;
+  const lo = Math.log10(cheapest * 0.8);
+  const hi = Math.log10(Math.max(dearest * 1.25, cheapest * 10));
   const accs = report.systems.map((s) => s.accuracy);
   const yLo = Math.max(0, Math.floor((Math.min(...accs) - 0.03) * 20) / 20);
   const yHi = Math.min(1, Math.ceil((Math.max(...accs) + 0.01) * 20) / 20);
@@ -34,8 +36,8 @@ export function paretoSvg(report: EvalReport, title: string): string {
     for (const m of [1, 2, 5]) {
       const c = m * 10 ** e;
       if (Math.log10(c) < lo || Math.log10(c) > hi) continue;
-      out.push(`<line x1="${x(c)}" y1="${M.top}" x2="${x(c)}" y2="${H - M.bottom}" stroke="#eee"/>`);
-      out.push(`<text x="${x(c)}" y="${H - M.bottom + 14}" text-anchor="middle">$${c.toPrecision(1)}</text>`);
+      out.push(`<line x1="${x(c).toFixed(1)}" y1="${M.top}" x2="${x(c).toFixed(1)}" y2="${H - M.bottom}" stroke="#eee"/>`);
+      out.push(`<text x="${x(c).toFixed(1)}" y="${H - M.bottom + 14}" text-anchor="middle">$${c >= 1e-3 ? c.toPrecision(1) : c.toExponential(0)}</text>`);
     }
   }
   for (let a = yLo; a <= yHi + 1e-9; a += 0.05) {

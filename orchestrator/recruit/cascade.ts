@@ -57,8 +57,11 @@ export function cascadeTiers(
     profile ? c.competence > best.competence || (c.competence === best.competence && c.cost < best.cost) : c.cost > best.cost;
   const strongest = candidates.reduce((best, c) => (stronger(c, best) ? c : best));
   const adequate = candidates.filter((c) => c !== strongest && c.competence >= settings.minCompetence && c.cost < strongest.cost);
+  // Without a profile every competence is the same unknown: no expert can dominate another.
+  const dominated = (c: Candidate) =>
+    profile !== undefined && adequate.some((o) => o !== c && o.cost <= c.cost && o.competence >= c.competence && (o.cost < c.cost || o.competence > c.competence));
   const frontier = adequate
-    .filter((c) => !adequate.some((o) => o !== c && o.cost <= c.cost && o.competence >= c.competence && (o.cost < c.cost || o.competence > c.competence)))
+    .filter((c) => !dominated(c))
     .sort((a, b) => a.cost - b.cost || b.competence - a.competence);
   const tiers: string[][] = [];
   for (let i = 0; i + settings.tierSize <= frontier.length; i += settings.tierSize) {
