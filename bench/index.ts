@@ -5,7 +5,9 @@
 import { benchBatchGrouping } from "./batch-grouping.js";
 import { benchBatchQueues } from "./batch-queues.js";
 import { benchHttpOverhead } from "./http-overhead.js";
+import { benchOnline } from "./online.js";
 import { benchOverhead } from "./overhead.js";
+import { benchSchedule } from "./schedule.js";
 import { benchTagger } from "./tagger.js";
 import { benchZoo } from "./zoo.js";
 import { benchRouterbench } from "./routerbench.js";
@@ -14,7 +16,9 @@ const benches: Record<string, () => Promise<void>> = {
   "batch-grouping": benchBatchGrouping,
   "batch-queues": benchBatchQueues,
   "http-overhead": benchHttpOverhead,
+  online: benchOnline,
   overhead: benchOverhead,
+  schedule: benchSchedule,
   tagger: benchTagger,
   routerbench: benchRouterbench,
   zoo: benchZoo,

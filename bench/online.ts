@@ -1,0 +1,199 @@
+/**
+ * Online benchmark: a seeded open-loop stream of chat requests (Poisson arrivals at --rate per
+ * second; each request is one of the skill catalog's examples, routed k = 1, so the mix recruits all
+ * five experts) against five generated sparse-MoE experts under a memory budget that holds 2 of them.
+ * Every system serves the same stream in one process, on the same engine; only the policy differs:
+ *   grouped            - conclave's policy (online first, prefetch)
+ *   fifoLru            - scheduler.policy fifo-lru (Ollama, llama-swap)
+ *   groupedNoPrefetch  - conclave's policy with scheduler.prefetch off
+ *   groupedWithBatch   - conclave's policy while a --batch-item batch (same question mix) runs alongside
+ * Latency counts from each request's scheduled arrival (open loop: a late system is not given a
+ * slower stream) to its answer. Reports p50/p95/p99, throughput, loads and the longest wait.
+ * One long stream per system (p99 needs the samples), systems in alternating order over --slices.
+ *
+ *   npm run bench -- online [--requests 150] [--rate 2] [--size 50MB] [--no-mmap] [--max-tokens 16] [--batch-items 500] [--slices 1] [--seed 7]
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { parseByteSize } from "../orchestrator/config/schema.js";
+import { Orchestrator } from "../orchestrator/orchestrator.js";
+import type { PolicyName } from "../orchestrator/scheduler/policies.js";
+import type { Instance } from "../kernel/contracts.js";
+import { mulberry32 } from "../kernel/prng.js";
+import { disposeRuntime } from "../experts/llama/runtime.js";
+import { DEFAULT_CATALOG } from "../skills/default-catalog.js";
+import { arg } from "./args.js";
+import { machine, percentile } from "./stats.js";
+import { benchConfig, benchModels, benchProfile, residentBytes, withPeakRss } from "./schedule-setup.js";
+
+type System = "grouped" | "fifoLru" | "groupedNoPrefetch" | "groupedWithBatch";
+
+interface Arrival {
+  atMs: number;
+  instance: Instance;
+}
+
+interface OnlineRun {
+  completed: number;
+  failed: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  /** The longest any request waited for its answer. */
+  maxMs: number;
+  meanMs: number;
+  throughputPerS: number;
+  loads: number;
+  evictions: number;
+  wallMs: number;
+  peakRssMiB: number;
+  batch?: { items: number; completed: number; wallMs: number };
+}
+
+export async function benchOnline(): Promise<void> {
+  const requests = Number(arg("requests", "150"));
+  const rate = Number(arg("rate", "2"));
+  const size = parseByteSize(arg("size", "50MB"))!;
+  const useMmap = !process.argv.includes("--no-mmap");
+  const maxTokens = Number(arg("max-tokens", "16"));
+  const batchItems = Number(arg("batch-items", "500"));
+  const slices = Number(arg("slices", "1"));
+  const seed = Number(arg("seed", "7"));
+  const started = performance.now();
+
+  const models = await benchModels(size);
+  const questions = DEFAULT_CATALOG.skills.flatMap((skill) => skill.examples ?? []);
+  const random = mulberry32(seed);
+  const instanceOf = (id: string, text: string, i: number): Instance => ({
+    id,
+    messages: [{ role: "user", content: text }],
+    params: { maxTokens, temperature: 0, seed: i },
+  });
+  // Poisson arrivals: exponential gaps with mean 1/rate.
+  let at = 0;
+  const stream: Arrival[] = Array.from({ length: requests }, (_, i) => {
+    at += (-Math.log(1 - random()) / rate) * 1000;
+    return { atMs: at, instance: instanceOf(`r${i}`, questions[Math.floor(random() * questions.length)]!, i) };
+  });
+  const batch = Array.from({ length: batchItems }, (_, i) => ({ instance: instanceOf(`b${i}`, questions[i % questions.length]!, 10_000 + i) }));
+
+  const modelBytes = await residentBytes(models, useMmap);
+  const budget = Math.floor(modelBytes * 2.4);
+
+  const run = async (policy: PolicyName, prefetch: boolean, withBatch: boolean): Promise<OnlineRun> => {
+    const config = benchConfig({ models, useMmap, maxTokens, budget, policy, prefetch }, { routing: { k: 1 }, aggregation: { method: "single" } });
+    const orchestrator = await Orchestrator.create(config, { profile: benchProfile() });
+    try {
+      const latencies: number[] = [];
+      let failed = 0;
+      let lastDone = 0;
+      const { result: batchResult, peakRssMiB } = await withPeakRss(async () => {
+        const t0 = performance.now();
+        const batchDone = withBatch
+          ? orchestrator.runBatch(batch).then((results) => ({ items: batch.length, completed: results.filter((r) => "outcome" in r).length, wallMs: performance.now() - t0 }))
+          : Promise.resolve(undefined);
+        const online = stream.map(
+          (arrival) =>
+            new Promise<void>((resolve) => {
+              setTimeout(() => {
+                orchestrator.answer(arrival.instance, { workClass: "online" }).then(
+                  () => latencies.push(performance.now() - t0 - arrival.atMs),
+                  () => (failed += 1),
+                ).finally(() => {
+                  lastDone = performance.now() - t0;
+                  resolve();
+                });
+              }, Math.max(0, arrival.atMs - (performance.now() - t0)));
+            }),
+        );
+        await Promise.all(online);
+        const onlineWall = lastDone;
+        const batchResult = await batchDone;
+        return { batch: batchResult, onlineWall, wallMs: performance.now() - t0 };
+      });
+      const sorted = [...latencies].sort((a, b) => a - b);
+      const stats = orchestrator.stats();
+      return {
+        completed: latencies.length,
+        failed,
+        p50Ms: Math.round(percentile(sorted, 50)),
+        p95Ms: Math.round(percentile(sorted, 95)),
+        p99Ms: Math.round(percentile(sorted, 99)),
+        maxMs: Math.round(sorted.at(-1) ?? NaN),
+        meanMs: Math.round(sorted.reduce((s, v) => s + v, 0) / Math.max(1, sorted.length)),
+        throughputPerS: Number((latencies.length / (batchResult.onlineWall / 1000)).toFixed(2)),
+        loads: stats.loads,
+        evictions: stats.evictions,
+        wallMs: Math.round(batchResult.wallMs),
+        peakRssMiB,
+        ...(batchResult.batch ? { batch: { ...batchResult.batch, wallMs: Math.round(batchResult.batch.wallMs) } } : {}),
+      };
+    } finally {
+      await orchestrator.close();
+    }
+  };
+
+  const systems: Record<System, () => Promise<OnlineRun>> = {
+    grouped: () => run("grouped", true, false),
+    fifoLru: () => run("fifo-lru", true, false),
+    groupedNoPrefetch: () => run("grouped", false, false),
+    groupedWithBatch: () => run("grouped", true, true),
+  };
+  const names = Object.keys(systems) as System[];
+  const results = new Map<System, OnlineRun[]>(names.map((n) => [n, []]));
+  console.log(`${requests} requests, Poisson ${rate}/s (seed ${seed}), ${questions.length} catalog questions routed k=1 over 5 experts, ${maxTokens} tokens, ${Math.round(size / 1e6)} MB models, mmap ${useMmap ? "on" : "off"}, budget holds 2 of 5`);
+  for (let slice = 0; slice < slices; slice++) {
+    for (const name of slice % 2 === 0 ? names : [...names].reverse()) {
+      const r = await systems[name]();
+      results.get(name)!.push(r);
+      console.log(`  slice ${slice + 1} ${name.padEnd(18)} p50 ${r.p50Ms} ms  p95 ${r.p95Ms}  p99 ${r.p99Ms}  max ${r.maxMs}  ${r.throughputPerS} req/s  ${r.loads} loads  ${r.completed}/${requests} ok${r.batch ? `  batch ${r.batch.completed}/${r.batch.items} in ${(r.batch.wallMs / 1000).toFixed(1)} s` : ""}`);
+    }
+  }
+  await disposeRuntime();
+
+  // With one slice each figure is that run's; with more, the run with the median p99.
+  const runs = Object.fromEntries(names.map((n) => [n, medianByP99(results.get(n)!)])) as Record<System, OnlineRun>;
+  const ratios = {
+    fifoLruP99OverGrouped: Number((runs.fifoLru.p99Ms / runs.grouped.p99Ms).toFixed(2)),
+    noPrefetchP99OverGrouped: Number((runs.groupedNoPrefetch.p99Ms / runs.grouped.p99Ms).toFixed(2)),
+    withBatchP99OverWithout: Number((runs.groupedWithBatch.p99Ms / runs.grouped.p99Ms).toFixed(2)),
+  };
+  const goals = {
+    "fifoLru p99 >= 2x grouped": ratios.fifoLruP99OverGrouped >= 2,
+    "no request starves (all answered)": names.every((n) => runs[n].completed === requests),
+    "online p99 with the batch <= 1.5x without": ratios.withBatchP99OverWithout <= 1.5,
+    "the batch finishes": runs.groupedWithBatch.batch?.completed === batchItems,
+  };
+  console.log("\nsystem               p50 ms  p95 ms  p99 ms  longest ms  req/s  loads  peak RSS MiB");
+  for (const name of names) {
+    const r = runs[name];
+    console.log(`${name.padEnd(20)} ${String(r.p50Ms).padStart(6)}  ${String(r.p95Ms).padStart(6)}  ${String(r.p99Ms).padStart(6)}  ${String(r.maxMs).padStart(10)}  ${r.throughputPerS.toFixed(2).padStart(5)}  ${String(r.loads).padStart(5)}  ${String(r.peakRssMiB).padStart(12)}`);
+  }
+  console.log(`ratios: ${JSON.stringify(ratios)}`);
+  console.log(`goals: ${JSON.stringify(goals)}`);
+  console.log(`bench wall time: ${((performance.now() - started) / 1000).toFixed(0)} s`);
+
+  await mkdir("bench/results", { recursive: true });
+  await writeFile(
+    "bench/results/online.json",
+    `${JSON.stringify(
+      {
+        bench: "online",
+        command: `npm run bench -- online ${process.argv.slice(3).join(" ")}`.trim(),
+        machine: machine(),
+        setup: { requests, ratePerS: rate, seed, arrivals: "Poisson (open loop)", routing: "symbolic k=1, single", questions: questions.length, experts: 5, budgetModels: 2, sizeMB: Math.round(size / 1e6), useMmap, maxTokens, batchItems, slices },
+        runs,
+        slicesBySystem: Object.fromEntries(names.map((n) => [n, results.get(n)])),
+        ratios,
+        goals,
+        benchWallS: Math.round((performance.now() - started) / 1000),
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log("written: bench/results/online.json");
+}
+
+function medianByP99(list: OnlineRun[]): OnlineRun {
+  return [...list].sort((a, b) => a.p99Ms - b.p99Ms)[Math.floor((list.length - 1) / 2)]!;
+}
