@@ -7,7 +7,7 @@
  * Structured output uses the standard tests' adder schema and prompt; answers must parse and
  * validate against the schema, or end with an explicit `length` finish reason when the budget is cut.
  */
-import { AIMessage, AIMessageChunk, HumanMessage } from "@langchain/core/messages";
+import { AIMessage, AIMessageChunk, HumanMessage, type BaseMessage } from "@langchain/core/messages";
 import { load } from "@langchain/core/load";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { concat } from "@langchain/core/utils/stream";
@@ -58,6 +58,7 @@ afterAll(async () => {
 });
 
 type Mode = "in-process" | "remote";
+const metadataOf = (message: BaseMessage) => message.response_metadata as Record<string, unknown>;
 const chatFor = (mode: Mode, extra: Record<string, unknown> = {}) =>
   mode === "in-process" ? new ChatConclave({ orchestrator, ...STANDARD, ...extra }) : new ChatConclave({ baseUrl, ...STANDARD, ...extra });
 
@@ -158,18 +159,19 @@ describe.each<Mode>(["in-process", "remote"])("standard chat-model checks, %s", 
       toolName: "math_addition",
     });
     expect(result.raw).toBeInstanceOf(AIMessage);
-    expect(result.raw.response_metadata.finish_reason).toBe("stop");
+    expect(metadataOf(result.raw).finish_reason).toBe("stop");
     expect(adderSchema.parse(result.parsed)).toEqual(result.parsed);
     expect(JSON.parse(result.raw.text)).toEqual(result.parsed);
     // The vote compared parsed values: its reason names the JSON it chose, not a number from the text.
-    const aggregation = (result.raw.response_metadata.conclave as { aggregation: { method: string; reason: string } }).aggregation;
-    if (aggregation.method === "vote") expect(aggregation.reason).toContain(`majority vote for {"a":`);
+    const aggregation = (metadataOf(result.raw).conclave as { aggregation: { method: string; reason: string } }).aggregation;
+    expect(aggregation.method).toBe("vote");
+    expect(aggregation.reason).toContain(`majority vote for {"a":`);
   });
 
   it("a budget too small for the JSON ends with finish_reason length, never a stop on cut JSON", async () => {
     const chat = chatFor(mode, { maxTokens: 6 });
     const result = await MATH_ADDITION_PROMPT.pipe(chat.withStructuredOutput(adderSchema, { includeRaw: true })).invoke({ toolName: "math_addition" });
-    expect(result.raw.response_metadata.finish_reason).toBe("length");
+    expect(metadataOf(result.raw).finish_reason).toBe("length");
     expect(result.parsed).toBeNull();
     await expect(MATH_ADDITION_PROMPT.pipe(chat.withStructuredOutput(adderSchema)).invoke({ toolName: "math_addition" })).rejects.toThrow();
   });
