@@ -8,6 +8,7 @@ import { benchHttpOverhead } from "./http-overhead.js";
 import { benchOnline } from "./online.js";
 import { benchOverhead } from "./overhead.js";
 import { benchSchedule } from "./schedule.js";
+import { benchStructured } from "./structured.js";
 import { benchTagger } from "./tagger.js";
 import { benchZoo } from "./zoo.js";
 import { benchRouterbench } from "./routerbench.js";
@@ -19,6 +20,7 @@ const benches: Record<string, () => Promise<void>> = {
   online: benchOnline,
   overhead: benchOverhead,
   schedule: benchSchedule,
+  structured: benchStructured,
   tagger: benchTagger,
   routerbench: benchRouterbench,
   zoo: benchZoo,
