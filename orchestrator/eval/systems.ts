@@ -6,6 +6,7 @@
  *   oracle              per question, the cheapest expert whose recorded answer is correct (else the
  *                       cheapest): an upper bound no router can reach, for scale
  *   symbolic-vote       Symbolic-MoE top-k, competence-weighted vote
+ *   symbolic-vote-recruit  the same with the recruitment weights (the vote before competence weighting)
  *   symbolic-synthesis  Symbolic-MoE top-k, the profile's aggregator synthesises (see below)
  *   category            CoE: the classifier's category -> the expert the profile scores best on that
  *                       category's skills; low confidence -> the most competent expert
@@ -49,7 +50,7 @@ export interface SystemContext {
 /** λ values for the cost-weighted sweep: 0 and a 1-2-5 grid over four decades, not tuned to any task. */
 export const DEFAULT_LAMBDAS = [0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50] as const;
 
-export const DEFAULT_SYSTEMS = ["single", "random", "oracle", "symbolic-vote", "symbolic-synthesis", "category", "adaptive", "cascade", "cost"] as const;
+export const DEFAULT_SYSTEMS = ["single", "random", "oracle", "symbolic-vote", "symbolic-vote-recruit", "symbolic-synthesis", "category", "adaptive", "cascade", "cost"] as const;
 
 function recordedCost(item: EvalItem, model: string): number {
   return item.answers[model]?.cost ?? Number.POSITIVE_INFINITY;
@@ -122,6 +123,13 @@ export function buildSystems(names: readonly string[], context: SystemContext): 
       });
     } else if (name === "symbolic-vote") {
       systems.push({ name, family: "symbolic", overrides: { routing: { strategy: "symbolic", k: context.k }, aggregation: { method: "vote" } } });
+    } else if (name === "symbolic-vote-recruit") {
+      systems.push({
+        name,
+        family: "symbolic (recruit-weighted vote)",
+        note: "not the default: aggregation.weighting recruit",
+        overrides: { routing: { strategy: "symbolic", k: context.k }, aggregation: { method: "vote", weighting: "recruit" } },
+      });
     } else if (name === "symbolic-synthesis") {
       systems.push({
         name,
