@@ -188,9 +188,8 @@ function atMost(s: string): string[] {
 export function substituteNumbers(gbnf: string, numbers: ReadonlyMap<string, string>): string {
   let out = gbnf;
   for (const [name, rule] of numbers) {
-    const literal = `"\\"${name}\\""`;
-    if (!out.includes(literal)) throw new Error(`grammar has no literal for ${name}`);
-    out = out.replaceAll(literal, `(${rule})`);
+    // A placeholder that never reached the grammar (an unreferenced $defs entry) has nothing to replace.
+    out = out.replaceAll(`"\\"${name}\\""`, `(${rule})`);
   }
   // Numbers the schema did not type (inside "any JSON") use the global rules: bound those too.
   return out

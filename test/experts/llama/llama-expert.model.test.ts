@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LlamaExpert, type LlamaExpertOptions } from "../../../experts/llama/llama-expert.js";
-import { disposeRuntime } from "../../../experts/llama/runtime.js";
+import { createJsonSchemaGrammar } from "../../../experts/llama/json-grammar.js";
+import { disposeRuntime, getRuntime } from "../../../experts/llama/runtime.js";
 import { isConclaveError } from "../../../kernel/errors.js";
 import { modelFolder, type ModelFolder } from "../../helpers/models.js";
 
@@ -111,6 +112,18 @@ describe("LlamaExpert on a generated sparse-MoE GGUF", () => {
     const result = await expert.doGenerate(ask("yes or no?", 40, { jsonSchema: schema }));
     expect(["yes", "no"]).toContain(JSON.parse(result.text).answer);
     await expert.close();
+  });
+
+  it("builds JSON-schema grammars for $defs (used or not), arrays and open objects, with no placeholder left", async () => {
+    const llama = await getRuntime({ gpu: false, maxThreads: 2 });
+    const grammar = await createJsonSchemaGrammar(llama, {
+      type: "object",
+      properties: { point: { $ref: "#/$defs/point" }, list: { type: "array", items: { type: "number", maximum: 10 } }, extra: { type: "object" } },
+      $defs: { point: { type: "object", properties: { x: { type: "integer", minimum: 0, maximum: 9 } } }, unused: { type: "integer", maximum: 3 } },
+    });
+    expect(grammar.grammar).not.toContain("__conclave_bounded_number_");
+    expect(grammar.grammar).not.toMatch(/\[eE\]/);
+    expect(grammar.grammar).toContain("([0-9])");
   });
 
   it("bounds numbers and string lengths: an answer parses within the schema or ends with length", async () => {
