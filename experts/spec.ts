@@ -3,6 +3,11 @@
  * contract they implement. A backend generates one chat completion per `doGenerate` call; parameters
  * it cannot honour become `warnings` in the result, never exceptions.
  *
+ * Context (optional, additive within v1): a backend that knows its context window declares
+ * `info.contextSize`, and one that can count a prompt's tokens offers `countTokens`; the pipeline
+ * uses them to refuse, before any generation, a request that cannot fit (a backend must never cut
+ * a prompt silently). A backend that declares neither is not checked.
+ *
  * Local backends (GGUF through node-llama-cpp) hold memory: the scheduler calls `ensureLoaded()` /
  * `unload()` and reads `estimateMemory()` to keep within the budget. Remote backends are always
  * "resident" and their memory is 0.
@@ -58,6 +63,8 @@ export interface ExpertInfo {
   slots: number;
   description?: string;
   shape?: ModelShape;
+  /** Tokens one generation's context holds, prompt and completion together, when known. */
+  contextSize?: number;
 }
 
 export interface ExpertBackend {
@@ -74,6 +81,11 @@ export interface ExpertBackend {
   /** The model's shape; may read file metadata, never loads weights. */
   describe(): Promise<ModelShape>;
   doGenerate(request: GenerateRequest): Promise<GenerateResult>;
+  /**
+   * Optional: the prompt tokens `messages` take in this backend's context (its own tokenizer and
+   * prompt format), counted without generating and without a full model load.
+   */
+  countTokens?(messages: ChatMessage[]): Promise<number>;
   /** Unloads and releases everything; safe to call twice. */
   close(): Promise<void>;
 }

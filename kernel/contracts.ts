@@ -112,6 +112,18 @@ export interface RoutingTrace {
   cost?: number;
   /** Cascade only: each escalation step in order. */
   cascade?: CascadeStep[];
+  /** Set when `truncate: "oldest"` dropped turns so that the chat fits every recruit's context. */
+  truncation?: Truncation;
+}
+
+/** What fitting a chat into the recruits' contexts dropped, on the request's say-so. */
+export interface Truncation {
+  /** Messages dropped, oldest first (system messages are kept). */
+  droppedMessages: number;
+  /** Prompt tokens before and after, on the expert with the least room. */
+  promptTokens: { before: number; after: number };
+  expertId: string;
+  contextSize: number;
 }
 
 /** One question to answer: a chat, an id, and parameters. */
@@ -119,6 +131,11 @@ export interface Instance {
   id: string;
   messages: ChatMessage[];
   params?: GenerationParams;
+  /**
+   * A chat longer than an expert's context is refused (context_length_exceeded) unless this asks to
+   * drop its oldest turns until it fits; the trace then says what was dropped.
+   */
+  truncate?: "oldest";
 }
 
 export interface InstanceOutcome {

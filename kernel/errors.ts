@@ -22,6 +22,8 @@ export const ERROR_CATALOGUE = {
   BATCH_LINE_INVALID: { status: 400, type: "invalid_request_error", retryable: false },
   VALIDATION_INVALID: { status: 400, type: "invalid_request_error", retryable: false },
   UNSUPPORTED_PARAMETER: { status: 400, type: "invalid_request_error", retryable: false },
+  /** The prompt and the requested completion do not fit an expert's context (OpenAI's code of the same name). */
+  CONTEXT_LENGTH_EXCEEDED: { status: 400, type: "invalid_request_error", retryable: false },
   INVALID_API_KEY: { status: 401, type: "invalid_request_error", retryable: false },
   ROUTE_NOT_FOUND: { status: 404, type: "invalid_request_error", retryable: false },
   BODY_TOO_LARGE: { status: 413, type: "invalid_request_error", retryable: false },

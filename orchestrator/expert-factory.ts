@@ -30,6 +30,7 @@ export function createExpert(config: ExpertConfig, context: ExpertFactoryContext
         gpuLayers: config.gpuLayers,
         useMmap: config.useMmap,
         promptFormat: config.promptFormat,
+        reusePrefix: config.reusePrefix,
         runtime: context.runtime,
         ...(config.expertUsedCount === undefined ? {} : { expertUsedCount: config.expertUsedCount }),
         ...(config.description === undefined ? {} : { description: config.description }),
@@ -46,6 +47,7 @@ export function createExpert(config: ExpertConfig, context: ExpertFactoryContext
         concurrency: config.concurrency,
         timeoutMs: config.timeoutMs,
         maxRetries: config.maxRetries,
+        ...(config.contextSize === undefined ? {} : { contextSize: config.contextSize }),
         ...(apiKey === undefined ? {} : { apiKey }),
         ...(config.description === undefined ? {} : { description: config.description }),
       });

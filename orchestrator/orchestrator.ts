@@ -14,9 +14,11 @@ import { ConclaveError, isConclaveError, toConclaveError } from "../kernel/error
 import {
   aggregate,
   answer,
+  fit,
   generationParams,
   route,
   type AnswerOptions,
+  type ContextFit,
   type PipelineParts,
   type RecruitOutcome,
   type RouteResult,
@@ -34,6 +36,7 @@ import { createExpert } from "./expert-factory.js";
 import { getRuntime, type RuntimeOptions } from "../experts/llama/runtime.js";
 import type { ExpertBackend, MemoryEstimate, ModelShape } from "../experts/spec.js";
 import { loadCatalog } from "./catalog.js";
+import type { ContextWindow } from "./context-fit.js";
 import { callCost, CostLedger, expectedCosts, profileVoteWeight } from "./cost.js";
 import { competenceWeight } from "./aggregate/vote.js";
 
@@ -173,6 +176,7 @@ export class Orchestrator implements WorkerEngine {
       aggregator,
       competenceWeight: (id) => profileVoteWeight(profile?.experts, id, competenceWeight),
       cascadeThreshold: config.routing.cascade.threshold,
+      contextOf: (id) => contextWindow(experts.get(id)),
     };
     return new Orchestrator(config, experts, statuses, scheduler, parts, synthetic, budget, spending);
   }
@@ -203,13 +207,22 @@ export class Orchestrator implements WorkerEngine {
    * One recruit's generation for an instance, through the scheduler: what a queued batch job runs
    * on a worker. `aggregateRecruits` then turns the recruits' outcomes into the instance's answer.
    */
-  generateFor(instance: Instance, expertId: string, signal?: AbortSignal): Promise<GenerateResult> {
+  async generateFor(instance: Instance, expertId: string, signal?: AbortSignal): Promise<GenerateResult> {
+    if (this.closed) throw new ConclaveError("CLOSED", "conclave is shutting down");
+    // A queued job passed no door that checked its context: it is checked here, for this recruit.
+    const fitted = await fit(this.parts, instance, { skills: [], recruitment: { strategy: "direct", recruits: [{ expertId, weight: 1, reason: "queued job" }] }, tagMs: 0, recruitMs: 0 });
+    const params = { ...generationParams(this.parts, fitted.instance), ...(fitted.maxTokens === undefined ? {} : { maxTokens: fitted.maxTokens }) };
+    const result = await this.scheduler.submit(expertId, { messages: fitted.instance.messages, params, ...(signal ? { signal } : {}) }, { workClass: "batch" });
+    return fitted.warnings.length ? { ...result, warnings: [...fitted.warnings, ...result.warnings] } : result;
+  }
+
+  /**
+   * Checks that an instance fits its recruits' contexts before anything is generated, for a door
+   * that must refuse before it starts a stream; `answer()` takes the result as `fit`.
+   */
+  fitContext(instance: Instance, routed: RouteResult): Promise<ContextFit> {
     if (this.closed) return Promise.reject(new ConclaveError("CLOSED", "conclave is shutting down"));
-    return this.scheduler.submit(
-      expertId,
-      { messages: instance.messages, params: generationParams(this.parts, instance), ...(signal ? { signal } : {}) },
-      { workClass: "batch" },
-    );
+    return fit(this.parts, instance, routed);
   }
 
   aggregateRecruits(instance: Instance, routed: RouteResult, outcomes: readonly RecruitOutcome[], runMs = 0): Promise<InstanceOutcome> {
@@ -329,6 +342,13 @@ async function inspectExpert(expert: ExpertBackend, budget: { ram: number; vram:
     status.unavailable = { code: failure.code, message: failure.message };
   }
   return status;
+}
+
+/** The context a backend declares, with its token counter when it has one. */
+function contextWindow(expert: ExpertBackend | undefined): ContextWindow | undefined {
+  const contextSize = expert?.info.contextSize;
+  if (!expert || contextSize === undefined) return undefined;
+  return { expertId: expert.info.id, contextSize, ...(expert.countTokens ? { countTokens: (messages) => expert.countTokens!(messages) } : {}) };
 }
 
 /** Whether every expert is one of the zoo's committed models (the embedded default). */

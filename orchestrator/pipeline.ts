@@ -15,6 +15,8 @@ import { buildSynthesisMessages } from "./aggregate/synthesize.js";
 import { planAggregation, type AggregationPlan, type WeightedAnswer } from "./aggregate/plan.js";
 import { majorityVote } from "./aggregate/vote.js";
 import type { Scheduler } from "./scheduler/scheduler.js";
+import { fitContext, type ContextFit, type ContextWindow } from "./context-fit.js";
+export type { ContextFit } from "./context-fit.js";
 import type { WorkClass } from "./scheduler/policy.js";
 import type { GenerateRequest, GenerateResult } from "../experts/spec.js";
 import type { RecruitOutcome } from "../queues/engine.js";
@@ -36,6 +38,8 @@ export interface PipelineParts {
   competenceWeight?: (expertId: string) => number | undefined;
   /** The cascade stage stops once the answers so far agree at least this much (routing.cascade.threshold). */
   cascadeThreshold?: number;
+  /** An expert's context window, when its backend declares one: requests that cannot fit are refused before generation. */
+  contextOf?: (expertId: string) => ContextWindow | undefined;
 }
 
 export interface AnswerOptions {
@@ -48,6 +52,8 @@ export interface AnswerOptions {
   routed?: RouteResult;
   /** Online (default: someone waits for it) or batch: the scheduler serves online work first. */
   workClass?: WorkClass;
+  /** The context check done beforehand (a door that must refuse before its stream starts). */
+  fit?: ContextFit;
 }
 
 /** The text routing looks at: the last user message. */
@@ -91,17 +97,28 @@ export function generationParams(parts: PipelineParts, instance: Instance): Gene
   };
 }
 
+/**
+ * Checks, before any generation, that the chat and the completion budget fit every recruit's context
+ * (see context-fit.ts); throws INVALID_REQUEST / CONTEXT_LENGTH_EXCEEDED, or drops the oldest turns
+ * when the instance asked for it.
+ */
+export function fit(parts: PipelineParts, instance: Instance, routed: RouteResult): Promise<ContextFit> {
+  const windows = routed.recruitment.recruits.flatMap(({ expertId }) => parts.contextOf?.(expertId) ?? []);
+  return fitContext(instance, windows, parts.generation.maxTokens);
+}
+
 /** Runs every recruit through the scheduler at once; failures are kept, not thrown. */
 export async function runRecruits(
   parts: PipelineParts,
   instance: Instance,
   routed: RouteResult,
-  options: Pick<AnswerOptions, "signal" | "onText" | "workClass"> = {},
+  options: Pick<AnswerOptions, "signal" | "onText" | "workClass" | "fit"> = {},
 ): Promise<RecruitOutcome[]> {
   const recruits = routed.recruitment.recruits;
   // With one recruit its own tokens are the final answer, so they can stream as they come.
   const streamDirect = recruits.length === 1 ? options.onText : undefined;
-  const params = generationParams(parts, instance);
+  const budget = options.fit?.maxTokens;
+  const params = { ...generationParams(parts, instance), ...(budget === undefined ? {} : { maxTokens: budget }) };
   return Promise.all(
     recruits.map(async ({ expertId, weight }): Promise<RecruitOutcome> => {
       const t0 = performance.now();
@@ -123,12 +140,14 @@ export async function runRecruits(
 export async function answer(parts: PipelineParts, instance: Instance, options: AnswerOptions = {}): Promise<InstanceOutcome> {
   const started = performance.now();
   const routed = options.routed ?? (await route(parts, instance.messages, options.expertId));
+  const fitted = options.fit ?? (await fit(parts, instance, routed));
+  const run = { ...options, fit: fitted };
   const runStarted = performance.now();
   const cascading = routed.recruitment.recruits.some((r) => r.tier !== undefined) && routed.recruitment.recruits.length > 1;
   const { outcomes, steps } = cascading
-    ? await runCascade(parts, instance, routed, options)
-    : { outcomes: await runRecruits(parts, instance, routed, options), steps: undefined };
-  const outcome = await aggregate(parts, instance, routed, outcomes, { runMs: performance.now() - runStarted, started }, options);
+    ? await runCascade(parts, fitted.instance, routed, run)
+    : { outcomes: await runRecruits(parts, fitted.instance, routed, run), steps: undefined };
+  const outcome = await aggregate(parts, fitted.instance, routed, outcomes, { runMs: performance.now() - runStarted, started }, run);
   return steps ? { ...outcome, trace: { ...outcome.trace, cascade: steps } } : outcome;
 }
 
@@ -147,7 +166,7 @@ async function runCascade(
   parts: PipelineParts,
   instance: Instance,
   routed: RouteResult,
-  options: Pick<AnswerOptions, "signal" | "workClass">,
+  options: Pick<AnswerOptions, "signal" | "workClass" | "fit">,
 ): Promise<{ outcomes: RecruitOutcome[]; steps: CascadeStep[] }> {
   const tiers = [...new Set(routed.recruitment.recruits.map((r) => r.tier ?? 0))].sort((a, b) => a - b);
   const threshold = parts.cascadeThreshold ?? 1;
@@ -182,14 +201,14 @@ export async function aggregate(
   routed: RouteResult,
   outcomes: readonly RecruitOutcome[],
   times: { runMs: number; started: number },
-  options: Pick<AnswerOptions, "signal" | "onText" | "workClass"> = {},
+  options: Pick<AnswerOptions, "signal" | "onText" | "workClass" | "fit"> = {},
 ): Promise<InstanceOutcome> {
   if (options.signal?.aborted) throw new ConclaveError("ABORTED", "the request was aborted");
   const streamedDirect = outcomes.length === 1 && options.onText !== undefined;
   const failures: ExpertFailure[] = [];
   const answers: Array<WeightedAnswer & { result: GenerateResult; ms: number }> = [];
   let usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
-  const warnings: string[] = [];
+  const warnings: string[] = [...(options.fit?.warnings ?? [])];
   for (const outcome of outcomes) {
     if ("result" in outcome) {
       const weight = voteWeight(parts, outcome.expertId, outcome.weight);
@@ -286,6 +305,7 @@ export async function aggregate(
       cost: answers.reduce((sum, a) => sum + (a.result.cost ?? 0), synthesisCost),
       failures,
       warnings,
+      ...(options.fit?.truncation ? { truncation: options.fit.truncation } : {}),
       times: {
         tagMs: round(routed.tagMs),
         recruitMs: round(routed.recruitMs),

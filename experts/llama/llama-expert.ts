@@ -74,6 +74,8 @@ export class LlamaExpert implements ExpertBackend {
   private shape: ModelShape | undefined;
   private memory: MemoryEstimate | undefined;
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+  /** The tokenizer alone (a vocabulary-only load), for counting prompts of a model that is not resident. */
+  private vocabulary: Promise<Pick<Resident, "model" | "chatWrapper">> | undefined;
 
   constructor(private readonly options: LlamaExpertOptions) {
     this.info = {
@@ -81,6 +83,7 @@ export class LlamaExpert implements ExpertBackend {
       kind: "llama",
       placement: "local",
       slots: options.sequences,
+      contextSize: usableContext(options.contextSize, options.promptFormat ?? "chat"),
       ...(options.description === undefined ? {} : { description: options.description }),
     };
   }
@@ -288,12 +291,45 @@ export class LlamaExpert implements ExpertBackend {
     });
   }
 
+  /** The prompt's tokens exactly as doGenerate renders them (chat template or plain), BOS included. */
+  async countTokens(messages: ChatMessage[]): Promise<number> {
+    const { model, chatWrapper } = this.resident ?? (await this.vocabularyModel());
+    if (this.options.promptFormat === "plain") {
+      const bos = model.tokens.bos === null ? 0 : 1;
+      return bos + model.tokenize(renderPlainPrompt(messages), false, bos ? "trimLeadingSpace" : undefined).length;
+    }
+    return chatWrapper.generateContextState({ chatHistory: toChatHistory(messages) }).contextText.tokenize(model.tokenizer).length;
+  }
+
+  private vocabularyModel(): Promise<Pick<Resident, "model" | "chatWrapper">> {
+    if (this.closed) return Promise.reject(new ConclaveError("CLOSED", `expert ${this.info.id} is closed`));
+    this.vocabulary ??= (async () => {
+      const [llama, modelPath] = await Promise.all([getRuntime(this.options.runtime), this.modelPath()]);
+      const model = await llama.loadModel({ modelPath, vocabOnly: true, gpuLayers: 0 });
+      return { model, chatWrapper: resolveChatWrapper(model) };
+    })();
+    this.vocabulary.catch(() => (this.vocabulary = undefined));
+    return this.vocabulary;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const vocabulary = this.vocabulary;
+    this.vocabulary = undefined;
+    await vocabulary?.then(({ model }) => model.dispose()).catch(() => undefined);
     await this.unload();
     this.grammars.clear();
   }
+}
+
+/**
+ * Tokens a generation can use, prompt and completion, without node-llama-cpp cutting anything: a chat
+ * keeps one token free (LlamaChat compresses the history otherwise); a raw completion keeps a tenth
+ * of the context for context shifts and slices a longer prompt from its front.
+ */
+export function usableContext(contextSize: number, promptFormat: "chat" | "plain"): number {
+  return promptFormat === "plain" ? contextSize - Math.max(1, Math.floor(contextSize / 10)) : contextSize - 1;
 }
 
 function finishReasonOf(stopReason: string): FinishReason {

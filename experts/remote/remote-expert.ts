@@ -33,6 +33,11 @@ export interface RemoteExpertOptions {
   timeoutMs: number;
   maxRetries: number;
   description?: string;
+  /**
+   * The served model's context in tokens, when declared: max_tokens beyond it is refused before the
+   * call. There is no tokenizer here, so the prompt itself is left for the server to measure.
+   */
+  contextSize?: number;
   /** Injectable for tests and proxies; defaults to the global fetch. */
   fetch?: typeof fetch;
 }
@@ -67,6 +72,7 @@ export class RemoteExpert implements ExpertBackend {
       kind: "remote",
       placement: "remote",
       slots: options.concurrency,
+      ...(options.contextSize === undefined ? {} : { contextSize: options.contextSize }),
       ...(options.description === undefined ? {} : { description: options.description }),
     };
   }

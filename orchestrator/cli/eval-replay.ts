@@ -36,7 +36,8 @@ export function replayConfig(models: readonly string[], recordings: readonly str
     runtime: { gpu: false },
     experts: models.map((model) => ({ id: expertIdFor(model), backend: "replay", model, recordings: [...recordings] })),
     routing: { strategy: "symbolic", k: 3 },
-    aggregation: { method: "vote" },
+    // Recorded LLMs differ in overall strength more than in skills: votes weigh their odds of being right.
+    aggregation: { method: "vote", weighting: "competence" },
   };
 }
 

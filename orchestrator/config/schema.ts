@@ -75,6 +75,12 @@ const llamaExpert = z.strictObject({
    * then a newline, completed raw (Ollama's `raw` mode), for models trained without a template.
    */
   promptFormat: z.enum(["chat", "plain"]).default("chat"),
+  /**
+   * Keep each sequence's evaluated prompt after a request and send a request to the free sequence
+   * sharing the longest prefix with it, so a chat's next turn or a shared few-shot prefix is not
+   * evaluated again (llama-server's slot reuse). false clears every sequence after each request.
+   */
+  reusePrefix: z.boolean().default(true),
   cost: expertCost.optional(),
 });
 
@@ -90,6 +96,8 @@ const remoteExpert = z.strictObject({
   timeoutMs: z.number().int().min(1).default(120_000),
   maxRetries: z.number().int().min(0).default(2),
   cost: expertCost.optional(),
+  /** The served model's context in tokens, if known: max_tokens beyond it is refused before the call. */
+  contextSize: z.number().int().min(1).optional(),
 });
 
 /** Answers recorded answers (experts/replay): no model; see the README's "Replay experts". */
@@ -200,11 +208,14 @@ const aggregationSchema = z.strictObject({
   /** instructions: system prompt + labelled answers; compact: question + `- answer` lines (small trained aggregators). */
   synthesisPrompt: z.enum(["instructions", "compact"]).default("instructions"),
   /**
-   * Vote weights. competence: each expert's odds of being right, accuracy / (1 − accuracy) from the
-   * profile, so a much stronger expert is not outvoted by two weak ones that agree (see vote.ts);
-   * recruit: the recruitment weights. Experts the profile does not know keep their recruit weight.
+   * Vote weights. recruit: the recruitment weights (suitability on the question's skills).
+   * competence: each expert's odds of being right, accuracy / (1 − accuracy), from the profile's
+   * global accuracy, so a much stronger expert is not outvoted by two weak ones that agree (vote.ts);
+   * right when experts differ in overall strength more than in skills (`conclave replay import`
+   * configs use it), wrong for skill specialists like the zoo's, whose global accuracy hides what
+   * they are good at. Experts the profile does not know keep their recruit weight.
    */
-  weighting: z.enum(["competence", "recruit"]).default("competence"),
+  weighting: z.enum(["recruit", "competence"]).default("recruit"),
 });
 
 const generationSchema = z.strictObject({

@@ -6,7 +6,7 @@
  *   oracle              per question, the cheapest expert whose recorded answer is correct (else the
  *                       cheapest): an upper bound no router can reach, for scale
  *   symbolic-vote       Symbolic-MoE top-k, competence-weighted vote
- *   symbolic-vote-recruit  the same with the recruitment weights (the vote before competence weighting)
+ *   symbolic-vote-recruit  the same with the recruitment weights (aggregation.weighting recruit)
  *   symbolic-synthesis  Symbolic-MoE top-k, the profile's aggregator synthesises (see below)
  *   category            CoE: the classifier's category -> the expert the profile scores best on that
  *                       category's skills; low confidence -> the most competent expert
@@ -122,12 +122,12 @@ export function buildSystems(names: readonly string[], context: SystemContext): 
         },
       });
     } else if (name === "symbolic-vote") {
-      systems.push({ name, family: "symbolic", overrides: { routing: { strategy: "symbolic", k: context.k }, aggregation: { method: "vote" } } });
+      systems.push({ name, family: "symbolic", overrides: { routing: { strategy: "symbolic", k: context.k }, aggregation: { method: "vote", weighting: "competence" } } });
     } else if (name === "symbolic-vote-recruit") {
       systems.push({
         name,
         family: "symbolic (recruit-weighted vote)",
-        note: "not the default: aggregation.weighting recruit",
+        note: "aggregation.weighting recruit (the schema default; replay configs use competence)",
         overrides: { routing: { strategy: "symbolic", k: context.k }, aggregation: { method: "vote", weighting: "recruit" } },
       });
     } else if (name === "symbolic-synthesis") {

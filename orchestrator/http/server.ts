@@ -6,7 +6,7 @@
  * graceful: stop accepting, let in-flight work finish until the deadline, cancel the rest.
  * The orchestrator belongs to the caller, who closes it after the server.
  */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
@@ -60,21 +60,28 @@ function asConclaveError(thrown: unknown): ConclaveError {
 const DISCARD_FACTOR = 64;
 
 /**
- * A body over the limit is refused while the client may still be uploading. Closing the socket then
- * would reset the connection under a client that reads the response only after its upload (it sees
- * a reset, not the 413), so the rest of the body is read and thrown away and the connection stays
- * usable; past DISCARD_FACTOR x the limit the client is cut off.
+ * A body over the limit is refused while the client may still be uploading. Closing the socket with
+ * unread data in it resets the connection, and a client still writing (or one that reads only after
+ * its upload, or one that asked for `connection: close`) then sees a reset instead of the 413. So
+ * the rest of the body is read and thrown away first; past `maxBytes` the client is cut off.
  */
-function discardRestOfBody(request: FastifyRequest, reply: FastifyReply, bodyLimit: number): void {
-  // Fastify asks for "connection: close", which makes Node destroy the socket as soon as the 413 is written.
-  reply.removeHeader("connection");
-  let discarded = 0;
-  const raw = request.raw;
-  raw.on("data", (chunk: Buffer) => {
-    discarded += chunk.length;
-    if (discarded > DISCARD_FACTOR * bodyLimit) raw.socket.destroy();
+function discardRestOfBody(raw: FastifyRequest["raw"], maxBytes: number): Promise<void> {
+  return new Promise((resolve) => {
+    let discarded = 0;
+    const done = () => {
+      raw.off("data", count);
+      resolve();
+    };
+    const count = (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > maxBytes) done();
+    };
+    raw.on("data", count);
+    raw.once("end", done);
+    raw.once("close", done);
+    raw.once("error", done);
+    raw.resume();
   });
-  raw.resume();
 }
 
 export async function buildServer(orchestrator: Orchestrator, options: ServerOptions): Promise<ConclaveServer> {
@@ -110,7 +117,9 @@ export async function buildServer(orchestrator: Orchestrator, options: ServerOpt
     const failure = asConclaveError(error);
     if (failure.code === "INTERNAL_ERROR") request.log.error({ err: error }, "unexpected error");
     if (failure.code === "OVER_CAPACITY") reply.header("retry-after", String(settings.retryAfterSeconds));
-    if (failure.code === "BODY_TOO_LARGE" && !request.raw.complete) discardRestOfBody(request, reply, settings.bodyLimit);
+    if (failure.code === "BODY_TOO_LARGE" && !request.raw.complete) {
+      return discardRestOfBody(request.raw, DISCARD_FACTOR * settings.bodyLimit).then(() => reply.code(failure.status).send(toOpenAIErrorBody(failure)));
+    }
     reply.code(failure.status).send(toOpenAIErrorBody(failure));
   });
   app.setNotFoundHandler((request, reply) => {

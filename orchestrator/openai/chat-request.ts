@@ -2,15 +2,24 @@
  * The OpenAI chat completions request, parsed once for every door (HTTP, batch lines, LangChain's
  * remote mode). Input: the JSON body. Output: an instance for the pipeline, the model asked for,
  * the streaming options, and warnings for parameters that were accepted but cannot be honoured.
- * Failures: INVALID_REQUEST naming the field (`messages.0.role: ...`), UNSUPPORTED_PARAMETER for
- * parameters whose absence would change the answer's meaning (n > 1, tools, logprobs).
- * Unknown fields are accepted, as OpenAI-compatible servers do.
+ * Failures: INVALID_REQUEST naming the field in OpenAI's form (`messages[0].content[0].type: ...`),
+ * UNSUPPORTED_PARAMETER for parameters whose absence would change the answer's meaning (n > 1, tools,
+ * logprobs, image/audio/file content). Unknown fields are accepted, as OpenAI-compatible servers do;
+ * unknown content part types are not (their text would be dropped silently).
+ * Limits that depend on the experts (max_tokens, the prompt's length) are checked after routing,
+ * in the pipeline (`orchestrator/context-fit.ts`).
  */
 import { z } from "zod";
 import type { ChatMessage, GenerationParams, Instance } from "../../kernel/contracts.js";
 import { ConclaveError } from "../../kernel/errors.js";
 
-const contentPart = z.looseObject({ type: z.string(), text: z.string().optional() });
+/** Content parts OpenAI defines that carry no text: known, so refused as unsupported rather than unknown. */
+const MEDIA_PARTS = ["image_url", "input_audio", "file"] as const;
+const contentPart = z.discriminatedUnion("type", [
+  z.looseObject({ type: z.literal("text"), text: z.string() }),
+  z.looseObject({ type: z.literal("refusal"), refusal: z.string() }),
+  z.looseObject({ type: z.enum(MEDIA_PARTS) }),
+]);
 const message = z.looseObject({
   role: z.enum(["system", "developer", "user", "assistant", "tool"]),
   content: z.union([z.string(), z.array(contentPart), z.null()]).optional(),
@@ -44,6 +53,8 @@ export const chatRequestSchema = z.looseObject({
   functions: z.array(z.unknown()).nullish(),
   user: z.string().optional(),
   metadata: z.record(z.string(), z.string()).nullish(),
+  /** conclave's own options. truncate "oldest": drop the oldest turns until the chat fits (said in the trace). */
+  conclave: z.looseObject({ truncate: z.enum(["none", "oldest"]).optional() }).nullish(),
 });
 
 /** Accepted, but nothing in a local generation can honour them: reported back, never silently dropped. */
@@ -55,27 +66,67 @@ export interface ChatRequest {
   instance: Instance;
   stream: boolean;
   includeUsage: boolean;
+  /** The field that set the completion budget, for errors that name it. */
+  maxTokensField: "max_tokens" | "max_completion_tokens";
   warnings: string[];
   user?: string;
   metadata?: Record<string, string>;
 }
 
-function field(path: ReadonlyArray<PropertyKey>): string {
-  return path.map(String).join(".");
+/** A field path in OpenAI's form, as its own errors name params: `messages[0].content[0].type`. */
+export function field(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), "");
+}
+
+type Issue = z.core.$ZodIssue;
+
+/**
+ * The issue to report. A union (content: string | parts | null) hides why its branches failed; when
+ * one branch got further into the value than the others (a bad part inside the array), that
+ * branch's issue is the one that names the field.
+ */
+function deepestIssue(issue: Issue): Issue {
+  if (issue.code !== "invalid_union" || issue.errors.length === 0) return issue;
+  let best: Issue | undefined;
+  for (const branch of issue.errors) {
+    const first = branch[0];
+    if (first && first.path.length > 0 && (!best || first.path.length > best.path.length)) best = first;
+  }
+  if (!best) return issue;
+  return deepestIssue({ ...best, path: [...issue.path, ...best.path] } as Issue);
+}
+
+function valueAt(body: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  return path.reduce<unknown>((value, key) => (value !== null && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[key] : undefined), body);
 }
 
 function textOf(content: z.infer<typeof message>["content"]): string {
   if (typeof content === "string") return content;
   if (!content) return "";
-  return content.map((part) => part.text ?? "").join("");
+  return content.map((part) => ("text" in part ? part.text : "refusal" in part ? part.refusal : "")).join("");
+}
+
+function refuseMedia(messages: z.infer<typeof message>[]): void {
+  messages.forEach((m, i) => {
+    if (!Array.isArray(m.content)) return;
+    m.content.forEach((part, j) => {
+      if ((MEDIA_PARTS as readonly string[]).includes(part.type)) {
+        const param = field(["messages", i, "content", j, "type"]);
+        throw new ConclaveError("UNSUPPORTED_PARAMETER", `${param}: ${part.type} content is not supported by conclave's experts (text only)`, { param });
+      }
+    });
+  });
 }
 
 export function parseChatRequest(body: unknown, id: string): ChatRequest {
   const parsed = chatRequestSchema.safeParse(body);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = deepestIssue(parsed.error.issues[0]!);
     const param = field(issue.path) || undefined;
-    throw new ConclaveError("INVALID_REQUEST", `${param ?? "body"}: ${issue.message}`, param ? { param } : {});
+    // A discriminated union with no matching `type` lists the types it knows.
+    const known = issue.code === "invalid_union" && "options" in issue ? issue.options : undefined;
+    const message = known ? `unknown type ${JSON.stringify(valueAt(body, issue.path))}; expected one of ${known.map((o) => JSON.stringify(o)).join(", ")}` : issue.message;
+    throw new ConclaveError("INVALID_REQUEST", `${param ?? "body"}: ${message}`, param ? { param } : {});
   }
   const request = parsed.data;
   if ((request.n ?? 1) > 1) throw new ConclaveError("UNSUPPORTED_PARAMETER", "n: only one choice per request is supported", { param: "n" });
@@ -85,6 +136,7 @@ export function parseChatRequest(body: unknown, id: string): ChatRequest {
       throw new ConclaveError("UNSUPPORTED_PARAMETER", `${key}: tool calling is not supported by conclave's experts`, { param: key });
     }
   }
+  refuseMedia(request.messages);
   const warnings = IGNORED.filter((key) => (request as Record<string, unknown>)[key] != null).map(
     (key) => `${key} is not supported and was ignored`,
   );
@@ -108,9 +160,10 @@ export function parseChatRequest(body: unknown, id: string): ChatRequest {
 
   return {
     model: request.model,
-    instance: { id, messages, params },
+    instance: { id, messages, params, ...(request.conclave?.truncate === "oldest" ? { truncate: "oldest" as const } : {}) },
     stream: request.stream ?? false,
     includeUsage: request.stream_options?.include_usage ?? false,
+    maxTokensField: request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens",
     warnings,
     ...(request.user ? { user: request.user } : {}),
     ...(request.metadata ? { metadata: request.metadata } : {}),

@@ -1,6 +1,7 @@
 /**
  * POST /v1/chat/completions. `model` is the ensemble (routed) or an expert id (routing bypassed).
- * Routing runs first, so the trace headers go out before any token, streaming or not. A client
+ * Routing and the context check run first, so the trace headers go out before any token and a
+ * request that cannot fit gets its 4xx before a stream starts, streaming or not. A client
  * that disconnects cancels its generation: the sequences it held are freed at once.
  */
 import type { FastifyInstance } from "fastify";
@@ -34,9 +35,12 @@ export function chatRoutes(app: FastifyInstance, context: ServerContext): void {
       });
       try {
         const routed = await orchestrator.route(chat.instance.messages, expertId);
+        const fit = await orchestrator.fitContext(chat.instance, routed).catch((error: unknown) => {
+          throw chat.maxTokensField === "max_completion_tokens" ? renameParam(error, "max_tokens", "max_completion_tokens") : error;
+        });
         const headers = routeHeaders(routed, chat.warnings);
         if (!chat.stream) {
-          const outcome = await orchestrator.answer(chat.instance, { routed, signal: work.signal, workClass: "online" });
+          const outcome = await orchestrator.answer(chat.instance, { routed, fit, signal: work.signal, workClass: "online" });
           metrics.countTokens(outcome.usage);
           reply.headers({ ...headers, ...outcomeHeaders(outcome) });
           return chatCompletionBody(outcome, model, { id, warnings: chat.warnings });
@@ -53,6 +57,7 @@ export function chatRoutes(app: FastifyInstance, context: ServerContext): void {
         try {
           const outcome = await orchestrator.answer(chat.instance, {
             routed,
+            fit,
             signal: work.signal,
             workClass: "online",
             onText: (text) => stream.send(chatChunk(chunkContext, { content: text })),
@@ -79,4 +84,10 @@ export function chatRoutes(app: FastifyInstance, context: ServerContext): void {
       }
     },
   );
+}
+
+/** The same error naming the field the request used (max_completion_tokens is max_tokens' newer name). */
+function renameParam(error: unknown, from: string, to: string): unknown {
+  if (!isConclaveError(error) || error.param !== from) return error;
+  return new ConclaveError(error.code, error.message.replaceAll(from, to), { param: to, cause: error });
 }

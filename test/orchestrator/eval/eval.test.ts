@@ -37,7 +37,7 @@ beforeAll(async () => {
     runtime: { gpu: false },
     experts: ["strong", "mid", "weak"].map((id) => ({ id, backend: "replay", recordings: "toy.jsonl" })),
     routing: { strategy: "symbolic", k: 3, cascade: { minCompetence: 0.5 } },
-    aggregation: { method: "vote" },
+    aggregation: { method: "vote", weighting: "competence" },
   };
 });
 afterAll(async () => {

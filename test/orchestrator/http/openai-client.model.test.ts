@@ -56,6 +56,27 @@ describe("official openai client", () => {
     expect(await wrongKey.models.list().catch((error: unknown) => error)).toBeInstanceOf(OpenAI.AuthenticationError);
   });
 
+  it("gets 400s with code and param for requests that cannot be served, streaming or not", async () => {
+    type BadRequest = InstanceType<typeof OpenAI.BadRequestError>;
+    const refused = async (body: Record<string, unknown>) => {
+      const error = await client.chat.completions.create(body as never).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+      return error as BadRequest;
+    };
+    const hologram = await refused({ model: "conclave", messages: [{ role: "user", content: [{ type: "hologram" }] }] });
+    expect(hologram).toMatchObject({ status: 400, code: "invalid_request", param: "messages[0].content[0].type" });
+    const huge = await refused({ model: "demo-math", messages: [{ role: "user", content: "hi" }], max_tokens: 1e12 });
+    expect(huge).toMatchObject({ code: "invalid_request", param: "max_tokens" });
+    expect(huge.message).toMatch(/This model supports at most \d+ completion tokens/);
+    for (const stream of [false, true]) {
+      const long = await refused({ model: "conclave", messages: [{ role: "user", content: "word ".repeat(200_000) }], stream });
+      expect(long).toMatchObject({ code: "context_length_exceeded", param: "messages", type: "invalid_request_error" });
+      expect(long.message).toMatch(/\d+ in the messages, \d+ in the completion/);
+    }
+    const fine = await client.chat.completions.create({ model: "demo-math", messages: [{ role: "user", content: "hi" }], max_tokens: 2 });
+    expect(fine.choices[0]!.finish_reason).toBeDefined();
+  });
+
   it("lists models", async () => {
     const ids: string[] = [];
     for await (const model of client.models.list()) ids.push(model.id);

@@ -58,7 +58,7 @@ describe("POST /v1/chat/completions", () => {
     expect(missing.statusCode).toBe(400);
     expect(missing.json().error).toMatchObject({ type: "invalid_request_error", code: "invalid_request", param: "messages" });
     const role = await post("/v1/chat/completions", { messages: [{ role: "robot", content: "x" }] });
-    expect(role.json().error.param).toBe("messages.0.role");
+    expect(role.json().error.param).toBe("messages[0].role");
     const tokens = await post("/v1/chat/completions", ask("x", { max_tokens: -1 }));
     expect(tokens.json().error.param).toBe("max_tokens");
     const json = await t.server.app.inject({ method: "POST", url: "/v1/chat/completions", payload: "{nope", headers: { "content-type": "application/json" } });

@@ -49,11 +49,40 @@ describe("parseChatRequest", () => {
     };
     expect(fails({})).toMatchObject({ code: "INVALID_REQUEST", param: "messages" });
     expect(fails({ messages: [] })).toMatchObject({ param: "messages" });
-    expect(fails({ messages: [{ role: "user", content: 3 }] })).toMatchObject({ param: "messages.0.content" });
+    expect(fails({ messages: [{ role: "user", content: 3 }] })).toMatchObject({ param: "messages[0].content" });
     expect(fails({ messages: user, temperature: 3 })).toMatchObject({ param: "temperature" });
     expect(fails({ messages: user, stop: ["a", "b", "c", "d", "e"] })).toMatchObject({ param: "stop" });
     expect(fails({ messages: user, response_format: { type: "yaml" } })).toMatchObject({ param: "response_format.type" });
     expect(fails("not an object").message).toMatch(/^body: /);
+  });
+
+  it("names fields in OpenAI's bracket form, down to a content part's unknown type", () => {
+    const fails = (messages: unknown) => {
+      try {
+        parseChatRequest({ messages }, "r");
+      } catch (error) {
+        return error as { code: string; param?: string; message: string };
+      }
+      throw new Error("expected a failure");
+    };
+    const hologram = fails([{ role: "system", content: "s" }, { role: "user", content: [{ type: "text", text: "a" }, { type: "hologram" }] }]);
+    expect(hologram).toMatchObject({ code: "INVALID_REQUEST", param: "messages[1].content[1].type" });
+    expect(hologram.message).toBe('messages[1].content[1].type: unknown type "hologram"; expected one of "text", "refusal", "image_url", "input_audio", "file"');
+    expect(fails([{ role: "user", content: [{ type: "text" }] }])).toMatchObject({ param: "messages[0].content[0].text" });
+    // Known media parts carry no text: refused as unsupported, never dropped silently.
+    expect(fails([{ role: "user", content: [{ type: "image_url", image_url: { url: "https://x/y.png" } }] }])).toMatchObject({
+      code: "UNSUPPORTED_PARAMETER",
+      param: "messages[0].content[0].type",
+    });
+    expect(parseChatRequest({ messages: [{ role: "assistant", content: [{ type: "refusal", refusal: "no" }] }] }, "r").instance.messages).toEqual([{ role: "assistant", content: "no" }]);
+  });
+
+  it("carries conclave.truncate and the field that set the completion budget", () => {
+    expect(parseChatRequest({ messages: user, conclave: { truncate: "oldest" } }, "r").instance.truncate).toBe("oldest");
+    expect(parseChatRequest({ messages: user, conclave: { truncate: "none" } }, "r").instance).not.toHaveProperty("truncate");
+    expect(() => parseChatRequest({ messages: user, conclave: { truncate: "newest" } }, "r")).toThrow(/conclave\.truncate/);
+    expect(parseChatRequest({ messages: user, max_tokens: 5 }, "r").maxTokensField).toBe("max_tokens");
+    expect(parseChatRequest({ messages: user, max_completion_tokens: 5 }, "r").maxTokensField).toBe("max_completion_tokens");
   });
 
   it("refuses parameters whose absence would change the answer", () => {
