@@ -163,9 +163,10 @@ describe.each<Mode>(["in-process", "remote"])("ChatConclave %s", (mode) => {
   });
 
   it("an abort rejects promptly, mid-stream and mid-invoke, and frees the expert", async () => {
-    // 3000 tokens take the demo writer ~3 s alone: an abort that waited for them would show, and
+    // 950 tokens (what the demo writer's 1024-token context leaves after the prompt; a larger budget is
+    // refused with 400) take it ~1 s alone: an abort that waited for them would show, and
     // the margins below leave room for a loaded machine.
-    const chat = chatFor(mode, { model: "demo-writer", maxTokens: 3000 });
+    const chat = chatFor(mode, { model: "demo-writer", maxTokens: 950 });
     const idle = () => vi.waitFor(() => expect(t.orchestrator.stats().experts["demo-writer"]!.inFlight).toBe(0), { timeout: 1500, interval: 10 });
     const controller = new AbortController();
     let abortedAt = 0;
