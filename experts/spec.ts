@@ -32,6 +32,8 @@ export interface GenerateResult {
   warnings: string[];
   /** US dollars this call cost, when the backend knows it (replay experts: the recorded cost). */
   cost?: number;
+  /** Local backends: time to the first token and prompt tokens evaluated vs reused from a sequence's cache. */
+  prefill?: { ms: number; promptTokens: number; evaluatedTokens: number; reusedTokens: number };
 }
 
 /** The shape of the model behind an expert: sparse MoE experts report their expert counts. */

@@ -3,8 +3,9 @@
  * (node-llama-cpp batches their tokens together).
  *
  * Contract: `ensureLoaded()` is idempotent and shares one load between concurrent callers;
- * `doGenerate` takes a free sequence (waiting if all are busy), runs one chat completion, clears the
- * sequence and gives it back; `unload()` waits for running generations, then frees the model; `close()`
+ * `doGenerate` takes a free sequence (waiting if all are busy; with `reusePrefix`, the free one that
+ * already holds the longest prefix of the prompt), runs one chat completion, and gives it back with
+ * its state kept for the next request (cleared without `reusePrefix` or after a failure); `unload()` waits for running generations, then frees the model; `close()`
  * unloads for good. Failures: a missing file -> MODEL_FILE_NOT_FOUND, an unreadable or unloadable file
  * -> MODEL_LOAD_FAILED naming the path and llama.cpp's own reason, abort -> ABORTED.
  */
@@ -27,6 +28,7 @@ import { getRuntime, logMark, logsSince, type RuntimeOptions } from "./runtime.j
 import { renderPlainPrompt } from "./plain-prompt.js";
 import { createJsonSchemaGrammar, jsonAnswerComplete } from "./json-grammar.js";
 import { SlotPool } from "./slot-pool.js";
+import { answeredKey, conversationKey, measurePrefill, PrefixIndex } from "./prefix-reuse.js";
 
 export interface LlamaExpertOptions extends ModelSource {
   id: string;
@@ -42,6 +44,12 @@ export interface LlamaExpertOptions extends ModelSource {
   useMmap: boolean;
   /** chat: the model's chat template; plain: `renderPlainPrompt`, completed raw. */
   promptFormat?: "chat" | "plain";
+  /**
+   * Keep each sequence's evaluated prompt after a request and give a request the free sequence
+   * sharing the longest prefix with it (prefix-reuse.ts); false clears the sequence after every
+   * request. Absent counts as true (the config schema writes it).
+   */
+  reusePrefix?: boolean;
   runtime: RuntimeOptions;
 }
 
@@ -54,6 +62,7 @@ interface GenerationOptions {
   grammar?: LlamaGrammar;
   signal?: AbortSignal;
   onTextChunk?: (text: string) => void;
+  onToken?: () => void;
 }
 
 interface Resident {
@@ -74,6 +83,8 @@ export class LlamaExpert implements ExpertBackend {
   private shape: ModelShape | undefined;
   private memory: MemoryEstimate | undefined;
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+  /** Which conversation each sequence holds, for prompt reuse across requests. */
+  private readonly prefixes = new PrefixIndex();
   /** The tokenizer alone (a vocabulary-only load), for counting prompts of a model that is not resident. */
   private vocabulary: Promise<Pick<Resident, "model" | "chatWrapper">> | undefined;
 
@@ -205,8 +216,12 @@ export class LlamaExpert implements ExpertBackend {
 
   async doGenerate(request: GenerateRequest): Promise<GenerateResult> {
     const resident = await this.residentModel();
-    const sequence = await resident.pool.acquire(request.signal);
+    const reuse = this.options.reusePrefix !== false;
+    const key = reuse ? conversationKey(request.messages) : "";
+    const sequence = await resident.pool.acquire(request.signal, reuse ? (candidate) => this.prefixes.score(candidate, key) : undefined);
     const before = sequence.tokenMeter.getState();
+    const prefill = measurePrefill(sequence);
+    let keepState = false;
     try {
       const { params } = request;
       const grammar = params.jsonSchema ? await this.grammarFor(params.jsonSchema) : undefined;
@@ -219,20 +234,29 @@ export class LlamaExpert implements ExpertBackend {
         ...(grammar ? { grammar } : {}),
         ...(request.signal ? { signal: request.signal } : {}),
         ...(request.onText ? { onTextChunk: request.onText } : {}),
+        onToken: prefill.onToken,
       };
       const { text, stopReason } =
         this.options.promptFormat === "plain"
           ? await this.complete(sequence, renderPlainPrompt(request.messages), options)
           : await this.chat(sequence, resident.chatWrapper, request.messages, options);
       const used = sequence.tokenMeter.diff(before);
+      const measured = prefill.result();
+      if (reuse) {
+        // The raw text: what the sequence's state holds after the prompt.
+        this.prefixes.remember(sequence, answeredKey(request.messages, text));
+        keepState = true;
+      }
       // A JSON answer is padded with newlines before the grammar lets it stop: a budget that ends in
       // the padding cut nothing, so the answer is whole ("stop"); one that ends inside it is "length".
       const wholeJson = grammar !== undefined && stopReason === "maxTokens" && jsonAnswerComplete(text);
       return {
         text: wholeJson ? text.trimEnd() : text,
         finishReason: wholeJson ? "stop" : finishReasonOf(stopReason),
-        usage: { promptTokens: used.usedInputTokens, completionTokens: used.usedOutputTokens },
+        // The whole prompt, reused tokens included (as OpenAI counts prompt_tokens with a cache).
+        usage: { promptTokens: measured ? measured.promptTokens : used.usedInputTokens, completionTokens: used.usedOutputTokens },
         warnings: [],
+        ...(measured ? { prefill: measured } : {}),
       };
     } catch (error) {
       if (request.signal?.aborted || isAbortError(error)) {
@@ -240,8 +264,12 @@ export class LlamaExpert implements ExpertBackend {
       }
       throw toConclaveError(error, "EXPERT_FAILED");
     } finally {
-      // The next request on this sequence starts from an empty state.
-      await sequence.clearHistory().catch(() => undefined);
+      // Without reuse, or after a failure (the state may be partial), the next request on this
+      // sequence starts from an empty state.
+      if (!keepState) {
+        this.prefixes.forget(sequence);
+        await sequence.clearHistory().catch(() => undefined);
+      }
       resident.pool.release(sequence);
     }
   }
