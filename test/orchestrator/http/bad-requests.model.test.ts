@@ -112,6 +112,22 @@ describe("a prompt beyond the context", () => {
   });
 });
 
+describe("the same check on the other doors", () => {
+  const long = { id: "long", messages: [{ role: "user" as const, content: "word ".repeat(2000) }] };
+
+  it("fails a batch line and a queued job, and truncates them on request", async () => {
+    const [line] = await t.orchestrator.runBatch([{ instance: long, expertId: "demo-math" }]);
+    expect(line).toMatchObject({ id: "long", error: { code: "CONTEXT_LENGTH_EXCEEDED", param: "messages" } });
+    // A queued batch job runs one recruit through generateFor: checked there too.
+    await expect(t.orchestrator.generateFor(long, "demo-math")).rejects.toMatchObject({ code: "CONTEXT_LENGTH_EXCEEDED" });
+    await expect(t.orchestrator.generateFor({ id: "huge", messages: [{ role: "user", content: "hi" }], params: { maxTokens: 1e12 } }, "demo-math")).rejects.toMatchObject({ param: "max_tokens" });
+
+    const chat = { id: "chat", truncate: "oldest" as const, messages: [{ role: "user" as const, content: "word ".repeat(250) }, { role: "assistant" as const, content: "ok" }, { role: "user" as const, content: "next?" }], params: { maxTokens: 2 } };
+    const result = await t.orchestrator.generateFor(chat, "demo-math");
+    expect(result.warnings[0]).toMatch(/^conclave\.truncate: dropped the 2 oldest messages/);
+  });
+});
+
 describe("a 30 MB body", () => {
   it("gets 413 body_too_large in OpenAI's shape through inject()", async () => {
     const error = errorOf(await post({ messages: [{ role: "user", content: "x".repeat(30 * 1024 * 1024) }] }));
