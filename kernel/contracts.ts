@@ -104,7 +104,15 @@ export interface RoutingTrace {
   skills: SkillTag[];
   recruitment: Recruitment;
   aggregation: { method: AggregationMethod; aggregator?: string; reason: string };
-  answers: Array<{ expertId: string; text: string; ms: number; /** US dollars, when known. */ cost?: number }>;
+  answers: Array<{
+    expertId: string;
+    text: string;
+    ms: number;
+    /** US dollars, when known. */
+    cost?: number;
+    /** Local experts: time to the first token, prompt tokens evaluated and reused from a sequence's cache. */
+    prefill?: { ms: number; promptTokens: number; evaluatedTokens: number; reusedTokens: number };
+  }>;
   failures: ExpertFailure[];
   warnings: string[];
   times: StageTimes;
