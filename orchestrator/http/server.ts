@@ -117,7 +117,8 @@ export async function buildServer(orchestrator: Orchestrator, options: ServerOpt
     const failure = asConclaveError(error);
     if (failure.code === "INTERNAL_ERROR") request.log.error({ err: error }, "unexpected error");
     if (failure.code === "OVER_CAPACITY") reply.header("retry-after", String(settings.retryAfterSeconds));
-    if (failure.code === "BODY_TOO_LARGE" && !request.raw.complete) {
+    // Only the body parser's refusal leaves the body unread; a multipart file stream is its plugin's to end.
+    if ((error as FastifyError).code === "FST_ERR_CTP_BODY_TOO_LARGE" && !request.raw.complete) {
       return discardRestOfBody(request.raw, DISCARD_FACTOR * settings.bodyLimit).then(() => reply.code(failure.status).send(toOpenAIErrorBody(failure)));
     }
     reply.code(failure.status).send(toOpenAIErrorBody(failure));
