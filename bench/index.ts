@@ -7,6 +7,7 @@ import { benchBatchQueues } from "./batch-queues.js";
 import { benchHttpOverhead } from "./http-overhead.js";
 import { benchOnline } from "./online.js";
 import { benchOverhead } from "./overhead.js";
+import { benchPrefix } from "./prefix.js";
 import { benchSchedule } from "./schedule.js";
 import { benchStructured } from "./structured.js";
 import { benchTagger } from "./tagger.js";
@@ -19,6 +20,7 @@ const benches: Record<string, () => Promise<void>> = {
   "http-overhead": benchHttpOverhead,
   online: benchOnline,
   overhead: benchOverhead,
+  prefix: benchPrefix,
   schedule: benchSchedule,
   structured: benchStructured,
   tagger: benchTagger,
