@@ -46,6 +46,8 @@ const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 interface TaskResult {
   task: string;
+  /** False when no train question had a reference answer to profile against. */
+  profiled: boolean;
   train: number;
   test: number;
   seconds: number;
@@ -72,15 +74,18 @@ async function runTask(data: string, task: string, work: string): Promise<TaskRe
   const profile = join(dir, "profile.json");
   const report = join(dir, "eval.json");
   const quiet = () => undefined;
+  let profiled = false;
   const log = console.log;
   console.log = quiet; // the commands' own summaries; the bench prints its table
   try {
     await conclave(["replay", "import", train, test, "--out", join(dir, "recordings.jsonl"), "--config-out", config, "--no-prompts"]);
     await conclave(["replay", "validation", train, "--out", join(dir, "validation.jsonl")]);
     const firstExpert = /- id: (\S+)/.exec(await readFile(config, "utf8"))![1]!;
+    // Free-text tasks (code) give no reference answer to profile against: routing then runs without a profile.
+    profiled = (await readFile(join(dir, "validation.jsonl"), "utf8")).trim() !== "";
     // Replay experts cannot synthesise new prompts, so one aggregator candidate is enough to show it.
-    await conclave(["--config", config, "profile", "--validation", join(dir, "validation.jsonl"), "--out", profile, "--aggregators", firstExpert, "--sets", "1", "--no-progress"]);
-    await conclave(["--config", config, "eval", "--profile", profile, "--test", test, "--out", report, "--no-progress"]);
+    if (profiled) await conclave(["--config", config, "profile", "--validation", join(dir, "validation.jsonl"), "--out", profile, "--aggregators", firstExpert, "--sets", "1", "--no-progress"]);
+    await conclave(["--config", config, "eval", ...(profiled ? ["--profile", profile] : []), "--test", test, "--out", report, "--no-progress"]);
   } finally {
     console.log = log;
   }
@@ -98,6 +103,7 @@ async function runTask(data: string, task: string, work: string): Promise<TaskRe
   const conclaveAiq = Object.entries(evaluated.aiq).filter(([family]) => CONCLAVE.has(family)).sort((a, b) => b[1] - a[1])[0]!;
   return {
     task,
+    profiled,
     train: trainItems.length,
     test: testItems.length,
     seconds: Math.round((performance.now() - started) / 100) / 10,

@@ -65,5 +65,5 @@ export async function replayValidationCommand(input: string, options: { out: str
   const { lines, skipped } = toValidationLines(await readEvalSet(input));
   await mkdir(dirname(resolve(options.out)), { recursive: true });
   await writeFile(options.out, lines.map((line) => `${line}\n`).join(""));
-  print(`wrote ${lines.length} validation questions to ${options.out}${skipped ? ` (${skipped} skipped: no correct answer gives a reference letter)` : ""}`);
+  print(`wrote ${lines.length} validation questions to ${options.out}${skipped ? ` (${skipped} skipped: no correct answer gives a reference letter or number)` : ""}`);
 }

@@ -2,8 +2,10 @@
  * A labelled test set for `conclave eval`, in the shared RouterBench form: one JSON line per question
  *   {"id", "prompt", "answers": {model: {"text", "correct", "cost"}}}
  * (any recordings file with `prompt` and recorded `correct` grades works). Each question also gets
- * its reference answer: the choice letter most of the correctly graded answers extract to (vote.ts's
- * extraction), which grades a final answer that is no expert's recorded text (a synthesis).
+ * its reference answer: the choice letter or number most of the correctly graded answers extract to
+ * (vote.ts's extraction), which grades a final answer that is no expert's recorded text (a
+ * synthesis) and makes the validation set for `conclave profile`. Free-text answers (code, essays)
+ * have no reference: such questions are graded only by the recorded grades.
  *
  * Failure: EVAL_INVALID when the file cannot be read, a line is bad (file:line: reason) or a
  * question has no prompt (a prompt is what the pipeline is asked).
@@ -13,25 +15,47 @@ import { ConclaveError } from "../../kernel/errors.js";
 import { parseRecordingLine, type RecordedAnswer } from "../../experts/replay/recordings.js";
 import { extractAnswer } from "../aggregate/vote.js";
 
+export interface Reference {
+  kind: "choice" | "number";
+  value: string;
+}
+
 export interface EvalItem {
   id: string;
   prompt: string;
   answers: Record<string, RecordedAnswer>;
-  /** The letter the correct answers chose, when one can be told. */
-  reference?: string;
+  /** What the correct answers said, when it can be told. */
+  reference?: Reference;
 }
 
-/** The most common choice letter among the answers graded correct (ties: the first seen). */
-export function referenceAnswer(answers: Readonly<Record<string, RecordedAnswer>>): string | undefined {
+/** The most common value of one kind among the correct answers, if at least half of them give one. */
+function mostCommon(texts: readonly string[], kind: Reference["kind"]): Reference | undefined {
   const counts = new Map<string, number>();
-  for (const answer of Object.values(answers)) {
-    if ((answer.correct ?? 0) < 0.5) continue;
-    const letter = extractAnswer(answer.text, "choice")?.value;
-    if (letter !== undefined) counts.set(letter, (counts.get(letter) ?? 0) + 1);
+  for (const text of texts) {
+    // Numbers by the vote's strict reading: a stated or final short number, not any digit in code or prose.
+    const extracted = kind === "choice" ? extractAnswer(text, "choice") : extractAnswer(text, "auto");
+    const value = extracted?.kind === kind ? extracted.value : undefined;
+    if (value !== undefined) counts.set(value, (counts.get(value) ?? 0) + 1);
   }
   let best: string | undefined;
-  for (const [letter, count] of counts) if (best === undefined || count > counts.get(best)!) best = letter;
-  return best;
+  for (const [value, count] of counts) if (best === undefined || count > counts.get(best)!) best = value;
+  const given = [...counts.values()].reduce((a, b) => a + b, 0);
+  return best !== undefined && given * 2 >= texts.length ? { kind, value: best } : undefined;
+}
+
+/**
+ * What the answers graded correct say: their most common choice letter when most of them give one
+ * (multiple choice), else their most common number (arithmetic), else nothing (free text).
+ */
+export function referenceAnswer(answers: Readonly<Record<string, RecordedAnswer>>): Reference | undefined {
+  const correct = Object.values(answers).filter((a) => (a.correct ?? 0) >= 0.5).map((a) => a.text);
+  if (correct.length === 0) return undefined;
+  return mostCommon(correct, "choice") ?? mostCommon(correct, "number");
+}
+
+/** Whether a final text says the reference answer (the same extraction the vote uses). */
+export function matchesReference(text: string, reference: Reference): boolean {
+  return extractAnswer(text, reference.kind)?.value === reference.value;
 }
 
 export function parseEvalSet(text: string, file: string): EvalItem[] {
@@ -68,12 +92,13 @@ export async function readEvalSet(path: string): Promise<EvalItem[]> {
   return parseEvalSet(text, path);
 }
 
-/** The same questions as a validation set for `conclave profile` (choice-graded against the reference). */
+/** The same questions as a validation set for `conclave profile` (graded against the reference). */
 export function toValidationLines(items: readonly EvalItem[]): { lines: string[]; skipped: number } {
   const lines: string[] = [];
   for (const item of items) {
     if (item.reference === undefined) continue;
-    lines.push(JSON.stringify({ id: item.id, question: item.prompt, answer: item.reference, grade: "choice" }));
+    const { kind, value } = item.reference;
+    lines.push(JSON.stringify({ id: item.id, question: item.prompt, answer: kind === "number" ? Number(value) : value, grade: kind }));
   }
   return { lines, skipped: items.length - lines.length };
 }

@@ -18,9 +18,8 @@ import type { Config } from "../config/schema.js";
 import { parseConfig } from "../config/load.js";
 import { Orchestrator } from "../orchestrator.js";
 import type { Profile } from "../profile/format.js";
-import { extractAnswer } from "../aggregate/vote.js";
 import { aiq, nonDecreasingHull, type CostPoint } from "./aiq.js";
-import type { EvalItem } from "./dataset.js";
+import { matchesReference, type EvalItem } from "./dataset.js";
 import type { SystemSpec } from "./systems.js";
 
 export interface SystemResult {
@@ -78,7 +77,7 @@ export function gradeOutcome(item: EvalItem, outcome: InstanceOutcome, modelOf: 
     if (recorded !== undefined) return { correct: recorded, by: "recorded" };
   }
   if (item.reference === undefined) return { correct: 0, by: "none" };
-  return { correct: extractAnswer(outcome.text, "choice")?.value === item.reference ? 1 : 0, by: "reference" };
+  return { correct: matchesReference(outcome.text, item.reference) ? 1 : 0, by: "reference" };
 }
 
 export async function runSystem(options: EvalRunOptions, system: SystemSpec): Promise<SystemResult> {

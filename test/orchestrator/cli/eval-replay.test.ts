@@ -45,3 +45,22 @@ describe("conclave replay import / validation", () => {
     ]);
   });
 });
+
+describe("reference answers beyond multiple choice", () => {
+  it("uses the number the correct answers give, and no reference for free text", async () => {
+    const input = join(dir, "numbers.jsonl");
+    const line = (id: string, answers: Record<string, { text: string; correct: number }>) => JSON.stringify({ id, prompt: `Q ${id}`, answers });
+    await writeFile(
+      input,
+      [
+        line("n1", { a: { text: "3 + 4 = 7, so the answer is 7.", correct: 1 }, b: { text: "#### 7", correct: 1 }, c: { text: "The answer is 8", correct: 0 } }),
+        line("code", { a: { text: "def f(x):\n    return sorted(x, key=len)[::-1] if x else []", correct: 1 } }),
+      ].join("\n"),
+    );
+    const out = join(dir, "numbers.val.jsonl");
+    const printed: string[] = [];
+    await replayValidationCommand(input, { out }, (text) => printed.push(text));
+    expect((await readFile(out, "utf8")).trim().split("\n").map((l) => JSON.parse(l))).toEqual([{ id: "n1", question: "Q n1", answer: 7, grade: "number" }]);
+    expect(printed[0]).toMatch(/1 skipped/);
+  });
+});
