@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { ChatMessage, Instance } from "../../kernel/contracts.js";
 import { dropOldestTurn, fitContext, type ContextWindow } from "../../orchestrator/context-fit.js";
+import { expertSchema } from "../../orchestrator/config/schema.js";
+import { createExpert } from "../../orchestrator/expert-factory.js";
 
 /** A fake tokenizer: one token per word, two per message for its frame. */
 const words = async (messages: ChatMessage[]) => messages.reduce((n, m) => n + 2 + m.content.split(/\s+/).filter(Boolean).length, 0);
@@ -102,5 +104,16 @@ describe("dropOldestTurn", () => {
     expect(dropOldestTurn([m("assistant", "hello"), m("user", "q1"), m("user", "q2")])).toEqual([m("user", "q1"), m("user", "q2")]);
     expect(dropOldestTurn([m("system", "s"), m("user", "only")])).toBeNull();
     expect(dropOldestTurn([m("system", "s")])).toBeNull();
+  });
+});
+
+describe("a remote expert's context", () => {
+  it("is what its config declares, with no token counter (the prompt is the server's to measure)", () => {
+    const config = expertSchema.parse({ id: "r", backend: "remote", baseUrl: "http://127.0.0.1:9/v1", model: "m", contextSize: 4096 });
+    const expert = createExpert(config, { runtime: { gpu: false, maxThreads: 1 }, models: {} as never, env: {} });
+    expect(expert.info.contextSize).toBe(4096);
+    expect(expert.countTokens).toBeUndefined();
+    const undeclared = createExpert(expertSchema.parse({ id: "u", backend: "remote", baseUrl: "http://127.0.0.1:9/v1", model: "m" }), { runtime: { gpu: false, maxThreads: 1 }, models: {} as never, env: {} });
+    expect(undeclared.info.contextSize).toBeUndefined();
   });
 });
