@@ -70,12 +70,20 @@ export interface BatchProgress {
 
 export type BatchResult = { id: string; outcome: InstanceOutcome } | { id: string; error: ConclaveError };
 
+/** An instance that got its answer (online, batch or queued), for live views such as the dashboard. */
+export interface FinishedInstance {
+  instance: Instance;
+  outcome: InstanceOutcome;
+  workClass: "online" | "batch";
+}
+
 /**
  * The engine behind every front door. It also fills in the queue port (`BatchEngine`,
  * `WorkerEngine` in queues/engine.ts), so executors and workers run on it without importing it.
  */
 export class Orchestrator implements WorkerEngine {
   private closed = false;
+  private readonly finishedListeners = new Set<(finished: FinishedInstance) => void>();
   /** Batch output lines in OpenAI's Batch API format, for the executors that record results. */
   readonly batchLines: BatchLineFormat = { success: successLine, failure: errorLine };
 
@@ -187,7 +195,9 @@ export class Orchestrator implements WorkerEngine {
 
   answer(instance: Instance, options: AnswerOptions = {}): Promise<InstanceOutcome> {
     if (this.closed) return Promise.reject(new ConclaveError("CLOSED", "conclave is shutting down"));
-    return this.validateExpert(options.expertId).then(() => answer(this.parts, instance, options));
+    return this.validateExpert(options.expertId)
+      .then(() => answer(this.parts, instance, options))
+      .then((outcome) => this.finished(instance, outcome, options.workClass ?? "online"));
   }
 
   /** The skills routing would tag in a text (the configured tagger), e.g. for validation questions without skills. */
@@ -227,7 +237,9 @@ export class Orchestrator implements WorkerEngine {
 
   aggregateRecruits(instance: Instance, routed: RouteResult, outcomes: readonly RecruitOutcome[], runMs = 0): Promise<InstanceOutcome> {
     if (this.closed) return Promise.reject(new ConclaveError("CLOSED", "conclave is shutting down"));
-    return aggregate(this.parts, instance, routed, outcomes, { runMs, started: performance.now() - runMs }, { workClass: "batch" });
+    return aggregate(this.parts, instance, routed, outcomes, { runMs, started: performance.now() - runMs }, { workClass: "batch" }).then((outcome) =>
+      this.finished(instance, outcome, "batch"),
+    );
   }
 
   /** Whether aggregating an instance may need the aggregator model (synthesis configured). */
@@ -284,7 +296,7 @@ export class Orchestrator implements WorkerEngine {
       lines.map(({ instance }, index) => {
         const routed = routes[index]!;
         if ("error" in routed) return Promise.resolve(report({ id: instance.id, error: routed.error }));
-        return settle(instance.id, answer(this.parts, instance, { ...signal, workClass: "batch", routed: routed.routed }));
+        return settle(instance.id, answer(this.parts, instance, { ...signal, workClass: "batch", routed: routed.routed }).then((outcome) => this.finished(instance, outcome, "batch")));
       }),
     );
   }
@@ -293,6 +305,26 @@ export class Orchestrator implements WorkerEngine {
     if (expertId && !this.experts.has(expertId)) {
       throw new ConclaveError("MODEL_NOT_FOUND", `no expert or ensemble named "${expertId}"`, { param: "model" });
     }
+  }
+
+  /**
+   * Calls `listener` with every instance answered from now on; returns the unsubscribe. Listeners run
+   * synchronously on the answer's path, so they must be quick; one that throws is ignored.
+   */
+  onFinished(listener: (finished: FinishedInstance) => void): () => void {
+    this.finishedListeners.add(listener);
+    return () => this.finishedListeners.delete(listener);
+  }
+
+  private finished(instance: Instance, outcome: InstanceOutcome, workClass: FinishedInstance["workClass"]): InstanceOutcome {
+    for (const listener of this.finishedListeners) {
+      try {
+        listener({ instance, outcome, workClass });
+      } catch {
+        // A live view must never fail the request it watches.
+      }
+    }
+    return outcome;
   }
 
   stats(): SchedulerStats {

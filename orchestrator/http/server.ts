@@ -21,6 +21,7 @@ import { OPENAPI_INFO } from "./openapi.js";
 import { chatRoutes } from "./routes/chat.js";
 import { infoRoutes } from "./routes/info.js";
 import { batchRoutes } from "./routes/batches.js";
+import { UI_SHELL_PATHS, uiRoutes } from "./routes/ui.js";
 import type { BatchService } from "../batches/service.js";
 
 export interface ServerOptions {
@@ -88,7 +89,8 @@ export async function buildServer(orchestrator: Orchestrator, options: ServerOpt
   const settings = orchestrator.config.server as Readonly<Config["server"]>;
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: settings.bodyLimit, return503OnClosing: true });
   const keys = new ApiKeys(options.apiKeys, options.adminKeys ?? []);
-  const isOpen = (url: string) => PROBE_PATHS.test(url) || (!settings.protectMetrics && READER_PATHS.test(url));
+  // The dashboard's page shell is open; its data (/ui/events) is not.
+  const isOpen = (url: string) => PROBE_PATHS.test(url) || UI_SHELL_PATHS.test(url) || (!settings.protectMetrics && READER_PATHS.test(url));
   const inFlight = new InFlight();
   const metrics = new ServerMetrics(orchestrator, options.batches);
   const streamed = new WeakSet<FastifyRequest>();
@@ -157,6 +159,7 @@ export async function buildServer(orchestrator: Orchestrator, options: ServerOpt
   chatRoutes(app, context);
   infoRoutes(app, context);
   if (options.batches) await batchRoutes(app, options.batches, orchestrator.config.batches.maxFileBytes);
+  uiRoutes(app, context, { ...(options.batches ? { batches: options.batches } : {}), keysEnabled: keys.enabled });
   await app.ready();
 
   return {

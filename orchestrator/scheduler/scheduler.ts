@@ -65,7 +65,7 @@ export interface SchedulerStats {
   loads: number;
   unloads: number;
   evictions: number;
-  experts: Record<string, ExpertCounters & { resident: boolean; inFlight: number; backlog: number; slots: number }>;
+  experts: Record<string, ExpertCounters & { resident: boolean; loading: boolean; inFlight: number; backlog: number; slots: number }>;
 }
 
 interface WorkItem {
@@ -338,6 +338,7 @@ export class Scheduler {
       experts[id] = {
         ...expert.counters,
         resident: expert.resident,
+        loading: expert.loading,
         inFlight: expert.inFlight,
         backlog: this.backlogCount(id),
         slots: expert.spec.slots,
