@@ -8,6 +8,7 @@ import { benchHttpOverhead } from "./http-overhead.js";
 import { benchOnline } from "./online.js";
 import { benchOverhead } from "./overhead.js";
 import { benchPrefix } from "./prefix.js";
+import { benchResidency } from "./residency.js";
 import { benchSchedule } from "./schedule.js";
 import { benchStructured } from "./structured.js";
 import { benchTagger } from "./tagger.js";
@@ -21,6 +22,7 @@ const benches: Record<string, () => Promise<void>> = {
   online: benchOnline,
   overhead: benchOverhead,
   prefix: benchPrefix,
+  residency: benchResidency,
   schedule: benchSchedule,
   structured: benchStructured,
   tagger: benchTagger,
