@@ -7,7 +7,7 @@
  *   conclave replay import <train> <test> --out rec.jsonl --config-out conclave.yaml
  *   conclave replay validation <train> --out val.jsonl
  *   conclave --config conclave.yaml profile --validation val.jsonl --out profile.json   (train only)
- *   conclave --config conclave.yaml eval --profile profile.json --test <test> --out eval.json
+ *   conclave --config conclave.yaml eval --profile profile.json --train <train> --test <test> --out eval.json
  *
  * then fits the k-nearest-neighbour baseline router on train (routerbench-knn.ts), scores it on test
  * at the same λ grid, and checks the issue's goals. Writes bench/results/routerbench.json, one SVG
@@ -34,8 +34,8 @@ const DEFAULT_DATA = join(ROOT, "..", "shared", "data", "routerbench");
 /** The goals' thresholds, from the issue: within 1 point of the best single model at <= 35% of its cost. */
 const POINT = 0.01;
 const COST_SHARE = 0.35;
-const ENSEMBLES = new Set(["symbolic", "adaptive", "cascade", "category"]);
-const CONCLAVE = new Set(["symbolic", "adaptive", "cascade", "category", "cost-weighted", "conclave (all routed)"]);
+const ENSEMBLES = new Set(["symbolic", "adaptive", "cascade", "cascade (fitted on train)", "category"]);
+const CONCLAVE = new Set(["symbolic", "adaptive", "cascade", "cascade (fitted on train)", "category", "cost-weighted", "conclave (all routed)"]);
 
 async function conclave(args: string[]): Promise<void> {
   const code = await main(["node", "conclave", ...args]);
@@ -85,7 +85,7 @@ async function runTask(data: string, task: string, work: string): Promise<TaskRe
     profiled = (await readFile(join(dir, "validation.jsonl"), "utf8")).trim() !== "";
     // Replay experts cannot synthesise new prompts, so one aggregator candidate is enough to show it.
     if (profiled) await conclave(["--config", config, "profile", "--validation", join(dir, "validation.jsonl"), "--out", profile, "--aggregators", firstExpert, "--sets", "1", "--no-progress"]);
-    await conclave(["--config", config, "eval", ...(profiled ? ["--profile", profile] : []), "--test", test, "--out", report, "--no-progress"]);
+    await conclave(["--config", config, "eval", ...(profiled ? ["--profile", profile] : []), "--train", train, "--test", test, "--out", report, "--no-progress"]);
   } finally {
     console.log = log;
   }

@@ -17,12 +17,20 @@ import { readEvalSet } from "../eval/dataset.js";
 import { paretoSvg } from "../eval/chart.js";
 import { runEval, type EvalReport } from "../eval/run-eval.js";
 import { buildSystems, DEFAULT_LAMBDAS, DEFAULT_SYSTEMS } from "../eval/systems.js";
+import { fitCascade } from "../eval/fit-cascade.js";
+
+/** The fitted cascade's default budget: at most 35% of the strongest expert's cost per question. */
+export const DEFAULT_CASCADE_BUDGET = 0.35;
 
 export interface EvalCommandOptions {
   config: string;
   test: string;
   /** A profile overriding routing.profile (e.g. the one `conclave profile` just wrote). */
   profile?: string;
+  /** A graded train split: fits the cascade-fitted system on it. */
+  train?: string;
+  /** That cascade's budget: mean cost at most this share of the strongest expert's (default 0.35). */
+  budget?: number;
   strategies?: string[];
   lambdas?: number[];
   k?: number;
@@ -46,9 +54,21 @@ export async function runEvalCommand(options: EvalCommandOptions, print: (text: 
   const profilePath = options.profile ?? config.routing.profile;
   const profile = profilePath ? await loadProfile(profilePath) : undefined;
   const items = await readEvalSet(options.test);
-  const systems = buildSystems(options.strategies ?? [...DEFAULT_SYSTEMS], {
-    experts: config.experts.map((e) => ({ id: e.id, model: e.backend === "replay" ? (e.model ?? e.id) : e.id })),
+  const experts = config.experts.map((e) => ({ id: e.id, model: e.backend === "replay" ? (e.model ?? e.id) : e.id }));
+  const budget = options.budget ?? DEFAULT_CASCADE_BUDGET;
+  const fitted = options.train ? fitCascade(await readEvalSet(options.train), experts, { budget }) : undefined;
+  if (options.train) {
+    print(
+      fitted
+        ? `cascade fitted on ${options.train}: ${fitted.tiers.map((t) => t.join(" + ")).join(" -> ")} (train accuracy ${fitted.train.accuracy.toFixed(3)} vs the strongest's ${fitted.train.strongestAccuracy.toFixed(3)}, ${(fitted.train.costShare * 100).toFixed(0)}% of its cost)`
+        : `cascade fitted on ${options.train}: no first tier fits within ${budget} of the strongest's cost`,
+    );
+  }
+  const names = options.strategies ?? [...DEFAULT_SYSTEMS, ...(fitted ? ["cascade-fitted"] : [])];
+  const systems = buildSystems(names, {
+    experts,
     profile,
+    ...(fitted ? { fittedTiers: fitted.tiers } : {}),
     catalog: await loadCatalog(config.skills.catalog),
     k: options.k ?? config.routing.k,
     seed: options.seed ?? config.routing.seed,

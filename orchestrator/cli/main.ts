@@ -204,12 +204,14 @@ export function buildProgram(): Command {
     .option("--strategies <names>", "systems, comma-separated: single, single:<expert>, random, oracle, symbolic-vote, symbolic-synthesis, category, adaptive, cascade, cost, cost:<λ> (default: all)", list)
     .option("--lambdas <values>", "λ values for the cost family (default 0 and 0.01..50 in 1-2-5 steps)", (v) => list(v).map(Number))
     .option("--profile <file>", "profile to route with (default: routing.profile), e.g. from conclave profile on the train split")
+    .option("--train <file>", "graded train split (same form as --test): adds cascade-fitted, a cascade fitted on it under --budget")
+    .option("--budget <share>", "cascade-fitted's mean cost at most this share of the strongest expert's (default 0.35)", Number)
     .option("--k <n>", "experts for symbolic top-k (default: routing.k)", integer)
     .option("--seed <n>", "seed of the random system (default: routing.seed)", anyInteger)
     .option("--out <file>", "write the report as JSON")
     .option("--svg <file>", "write the accuracy-cost chart as SVG")
     .option("--no-progress", "no progress bar")
-    .action(async (options: { test: string; profile?: string; strategies?: string[]; lambdas?: number[]; k?: number; seed?: number; out?: string; svg?: string; progress: boolean }) => {
+    .action(async (options: { test: string; profile?: string; train?: string; budget?: number; strategies?: string[]; lambdas?: number[]; k?: number; seed?: number; out?: string; svg?: string; progress: boolean }) => {
       const config = program.opts()["config"] ?? process.env["CONCLAVE_CONFIG"];
       if (!config) throw new ConclaveError("CONFIG_INVALID", "eval needs --config (experts to evaluate, e.g. from conclave replay import --config-out)");
       await runEvalCommand({ ...options, config }, out);

@@ -12,6 +12,8 @@
  *                       category's skills; low confidence -> the most competent expert
  *   adaptive            top-p adaptive k, vote
  *   cascade             cheapest adequate tier first, escalate on disagreement
+ *   cascade-fitted      the cascade whose first tier was fitted on a train split under a cost
+ *                       budget (fit-cascade.ts; `conclave eval --train`)
  *   cost:<λ>            Symbolic top-1 ranked by quality − λ x normalised cost
  *
  * Families (`single`, `cost`) expand to every expert / every λ of `lambdas`. Synthesis over replay
@@ -45,6 +47,8 @@ export interface SystemContext {
   k: number;
   seed: number;
   lambdas: readonly number[];
+  /** Tiers fitted on train (fit-cascade.ts), for the cascade-fitted system. */
+  fittedTiers?: string[][];
 }
 
 /** λ values for the cost-weighted sweep: 0 and a 1-2-5 grid over four decades, not tuned to any task. */
@@ -142,6 +146,13 @@ export function buildSystems(names: readonly string[], context: SystemContext): 
       systems.push({ name, family: "category", overrides: { routing: { strategy: "category", category: { map, generalist } } } });
     } else if (name === "adaptive") {
       systems.push({ name, family: "adaptive", overrides: { routing: { strategy: "adaptive" }, aggregation: { method: "vote" } } });
+    } else if (name === "cascade-fitted") {
+      if (!context.fittedTiers) throw new ConclaveError("EVAL_INVALID", "--strategies cascade-fitted needs --train (a graded train split to fit it on) and a plan within the budget");
+      systems.push({
+        name,
+        family: "cascade (fitted on train)",
+        overrides: { routing: { strategy: "cascade", cascade: { tiers: context.fittedTiers } }, aggregation: { method: "vote" } },
+      });
     } else if (name === "cascade") {
       systems.push({ name, family: "cascade", overrides: { routing: { strategy: "cascade" }, aggregation: { method: "vote" } } });
     } else {
