@@ -102,10 +102,10 @@ export function preferWarm<T extends { expertId: string; suitability: number }>(
 
 /** The view from the scheduler's counters (structural, so recruitment imports no scheduler code). */
 export function residencyFromStats(stats: {
-  experts: Readonly<Record<string, { resident: boolean; inFlight: number; backlog: number; slots: number }>>;
+  experts: Readonly<Record<string, { resident: boolean; loading?: boolean; inFlight: number; backlog: number; slots: number }>>;
 }): ResidencyView {
   return (expertId) => {
     const e = Object.hasOwn(stats.experts, expertId) ? stats.experts[expertId] : undefined;
-    return e && { resident: e.resident, pending: !e.resident && (e.backlog > 0 || e.inFlight > 0), idle: e.inFlight < e.slots };
+    return e && { resident: e.resident, pending: !e.resident && (e.loading === true || e.backlog > 0 || e.inFlight > 0), idle: e.inFlight < e.slots };
   };
 }

@@ -54,12 +54,14 @@ describe("preferWarm", () => {
         a: { resident: true, inFlight: 4, backlog: 0, slots: 4 },
         b: { resident: false, inFlight: 0, backlog: 2, slots: 4 },
         c: { resident: false, inFlight: 0, backlog: 0, slots: 4 },
+        d: { resident: false, loading: true, inFlight: 0, backlog: 0, slots: 4 },
       },
     });
-    expect(["a", "b", "c", "d"].map(view)).toEqual([
+    expect(["a", "b", "c", "d", "e"].map(view)).toEqual([
       { resident: true, pending: false, idle: false },
       { resident: false, pending: true, idle: true },
       { resident: false, pending: false, idle: true },
+      { resident: false, pending: true, idle: true },
       undefined,
     ]);
   });
