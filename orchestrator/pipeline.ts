@@ -1,9 +1,11 @@
 /**
- * The flow for one instance, top to bottom: tag skills -> recruit experts -> run them through the
- * scheduler (grouped by expert with every other request in flight) -> aggregate.
+ * The flow for one instance, top to bottom: tag skills -> recruit experts -> fit the chat into their
+ * contexts -> run them through the scheduler (grouped by expert with every other request in flight)
+ * -> aggregate.
  *
  * Input: an instance (messages, params) and the pipeline's parts. Output: the final text, summed token
- * usage and a routing trace. Failures: an expert that fails is dropped and recorded in the trace;
+ * usage and a routing trace. Failures: a chat or max_tokens that a recruit's context cannot hold is
+ * refused before any generation (context-fit.ts); an expert that fails is dropped and recorded in the trace;
  * when every recruit fails the first failure is thrown (or NO_EXPERT_AVAILABLE); an aggregator that
  * fails degrades to a vote with a warning; an abort rejects with ABORTED.
  */
