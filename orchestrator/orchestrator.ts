@@ -145,7 +145,8 @@ export class Orchestrator implements WorkerEngine {
         local: expert.info.placement === "local",
         slots: expert.info.slots,
         memory: { ram: status.memory?.ramBytes ?? 0, vram: status.memory?.vramBytes ?? 0 },
-        sticky: id === aggregator,
+        // Kept resident only when it synthesises: with a vote or a single answer it is one expert among others.
+        sticky: id === aggregator && config.aggregation.method === "synthesize",
         ...(status.unavailable ? { unavailable: new ConclaveError(status.unavailable.code as never, status.unavailable.message) } : {}),
       });
     }
