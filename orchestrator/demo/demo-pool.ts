@@ -89,6 +89,7 @@ export async function prepareDemoPool(modelsDir: string, skillIds: readonly stri
     gpuLayers: 0,
     useMmap: true,
     promptFormat: "chat",
+    reusePrefix: true,
   }));
   return { experts, profile: demoProfile(skillIds), aggregator: DEMO_AGGREGATOR };
 }
