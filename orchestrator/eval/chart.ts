@@ -5,9 +5,10 @@
  */
 import type { EvalReport } from "./run-eval.js";
 
-const W = 820;
+const W = 960;
 const H = 520;
-const M = { left: 64, right: 190, top: 36, bottom: 52 };
+// The right margin holds the legend: family names with their AIQ.
+const M = { left: 64, right: 300, top: 36, bottom: 52 };
 const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
 
 const esc = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
