@@ -8,11 +8,17 @@
  * uses them to refuse, before any generation, a request that cannot fit (a backend must never cut
  * a prompt silently). A backend that declares neither is not checked.
  *
+ * Tools (optional, additive within v1): a backend with `info.tools` takes `tools`, `toolChoice` and
+ * `parallelToolCalls`, reads assistant `toolCalls` and `tool` messages in the chat, and answers a
+ * turn that calls tools with `toolCalls` and finishReason "tool_calls".
+ *
  * Local backends (GGUF through node-llama-cpp) hold memory: the scheduler calls `ensureLoaded()` /
  * `unload()` and reads `estimateMemory()` to keep within the budget. Remote backends are always
  * "resident" and their memory is 0.
  */
-import type { ChatMessage, FinishReason, GenerationParams, TokenUsage } from "../kernel/contracts.js";
+import type { ChatMessage, FinishReason, GenerationParams, TokenUsage, ToolCall, ToolChoice, ToolDefinition } from "../kernel/contracts.js";
+
+export type { ToolCall, ToolChoice, ToolDefinition };
 
 export const EXPERT_SPEC_VERSION = "conclave.expert.v1" as const;
 
@@ -22,6 +28,12 @@ export interface GenerateRequest {
   signal?: AbortSignal;
   /** Called with each piece of text as it is generated (streaming). */
   onText?: (text: string) => void;
+  /** Functions the model may call; only given to a backend whose `info.tools` is true. */
+  tools?: ToolDefinition[];
+  /** Absent: "auto" when `tools` is given. */
+  toolChoice?: ToolChoice;
+  /** False: at most one call in the turn. Absent: the backend's default (several allowed). */
+  parallelToolCalls?: boolean;
 }
 
 export interface GenerateResult {
@@ -30,6 +42,8 @@ export interface GenerateResult {
   usage: TokenUsage;
   /** Parameters the backend could not honour, in words a user can act on. */
   warnings: string[];
+  /** The calls the model made; present (non-empty) exactly when `finishReason` is "tool_calls". */
+  toolCalls?: ToolCall[];
   /** US dollars this call cost, when the backend knows it (replay experts: the recorded cost). */
   cost?: number;
   /** Local backends: time to the first token and prompt tokens evaluated vs reused from a sequence's cache. */
@@ -67,6 +81,12 @@ export interface ExpertInfo {
   shape?: ModelShape;
   /** Tokens one generation's context holds, prompt and completion together, when known. */
   contextSize?: number;
+  /**
+   * Whether it can take `tools` and call them (local: detected from the model's chat wrapper once
+   * described; remote: declared). Absent counts as false: such an expert is never recruited for a
+   * request that carries tools.
+   */
+  tools?: boolean;
 }
 
 export interface ExpertBackend {

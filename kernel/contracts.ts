@@ -9,6 +9,26 @@ export interface ChatMessage {
   role: Role;
   content: string;
   name?: string;
+  /** An assistant turn that called tools (its `content` may then be empty). */
+  toolCalls?: ToolCall[];
+  /** A `tool` message: the id of the call whose result `content` is. */
+  toolCallId?: string;
+}
+
+/** A function tool the model may call, in OpenAI's shape (`parameters` is a JSON schema). */
+export interface ToolDefinition {
+  type: "function";
+  function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean };
+}
+
+/** auto: the model decides; none: no call; required: at least one call; named: that function, forced. */
+export type ToolChoice = "auto" | "none" | "required" | { type: "function"; function: { name: string } };
+
+/** One call a model made; `arguments` is the JSON text of the arguments object, as OpenAI sends it. */
+export interface ToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
 }
 
 /** Sampling and limits for one generation. Absent fields fall back to the config schema's defaults. */
@@ -27,7 +47,8 @@ export interface TokenUsage {
   completionTokens: number;
 }
 
-export type FinishReason = "stop" | "length" | "abort";
+/** tool_calls: the turn ended with tool calls for the caller to run. */
+export type FinishReason = "stop" | "length" | "abort" | "tool_calls";
 
 /** A skill the request needs, with how sure the tagger is (0..1). */
 export interface SkillTag {
