@@ -8,12 +8,15 @@
  * Reports accuracy (graded as the zoo bench grades), model loads, how many recruitments residency
  * changed, and latency. Each slice is a fresh orchestrator (cold start) per system on its own share
  * of the questions; systems take turns (bench/stats.ts) and per-slice ratios of loads are given with
- * their spread. Writes bench/results/residency.json.
+ * their spread. Writes bench/results/residency-<pool>-k<k>.json.
  *
  * Why not the online bench: its generated experts have a demo profile with one clear specialist per
  * skill, so no two candidates are ever within a few percent and residency never changes a choice.
  *
- *   npm run bench -- residency [--questions 300] [--rate 8] [--resident 3] [--slices 5] [--margins 0,0.05] [--seed 3]
+ * With --pool twins each answering expert is served twice (see below), the case residency is for:
+ * near-equal experts, one of them warm.
+ *
+ *   npm run bench -- residency [--pool zoo|twins] [--k 3] [--questions 300] [--rate 8] [--resident 3] [--slices 5] [--margins 0,0.05] [--seed 3]
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -22,6 +25,7 @@ import { disposeRuntime } from "../experts/llama/runtime.js";
 import { mulberry32 } from "../kernel/prng.js";
 import { ZOO_CONFIG_PATH, parseConfig } from "../orchestrator/config/load.js";
 import { Orchestrator } from "../orchestrator/orchestrator.js";
+import { loadProfile, type Profile } from "../orchestrator/profile/format.js";
 import { grade } from "../orchestrator/profile/grade.js";
 import { readValidation, type ValidationItem } from "../orchestrator/profile/validation.js";
 import { arg } from "./args.js";
@@ -38,18 +42,45 @@ interface SliceRun {
   wallS: number;
 }
 
-async function zooConfig(margin: number, budget: number | undefined) {
-  const raw = parseYaml(await readFile(ZOO_CONFIG_PATH, "utf8")) as Record<string, unknown> & { routing: Record<string, unknown> };
+/** Twins are measured 2% below their original: close enough for any margin >= 0.02 to swap them. */
+const TWIN_FACTOR = 0.98;
+
+async function zooConfig(margin: number, budget: number | undefined, twins: boolean, k: number) {
+  const raw = parseYaml(await readFile(ZOO_CONFIG_PATH, "utf8")) as Record<string, unknown> & {
+    routing: Record<string, unknown>;
+    experts: Array<Record<string, unknown> & { id: string }>;
+    aggregation: Record<string, unknown>;
+  };
+  const aggregator = "zoo-aggregator";
+  const experts = twins ? [...raw.experts, ...raw.experts.filter((e) => e.id !== aggregator).map((e) => ({ ...e, id: `${e.id}-twin` }))] : raw.experts;
   return parseConfig(
     {
       ...raw,
+      experts,
       runtime: { gpu: false, maxThreads: 2 },
       ...(budget === undefined ? {} : { memory: { budget } }),
-      routing: { ...raw.routing, residencyMargin: margin },
+      routing: { ...raw.routing, residencyMargin: margin, k },
+      aggregation: { ...raw.aggregation, aggregator },
     },
     dirname(ZOO_CONFIG_PATH),
-    `zoo, residencyMargin ${margin}`,
+    `zoo${twins ? " with twins" : ""}, residencyMargin ${margin}`,
   );
+}
+
+/** The zoo's measured profile; with twins, each twin's scores and competence at TWIN_FACTOR of its original's. */
+async function zooProfile(twins: boolean): Promise<Profile> {
+  const profile = await loadProfile(join(dirname(ZOO_CONFIG_PATH), "profiles.json"));
+  if (!twins) return profile;
+  const experts = { ...profile.experts };
+  for (const [id, e] of Object.entries(profile.experts)) {
+    if (id === "zoo-aggregator") continue;
+    experts[`${id}-twin`] = {
+      ...e,
+      skills: Object.fromEntries(Object.entries(e.skills).map(([skill, score]) => [skill, score * TWIN_FACTOR])),
+      ...(e.competence === undefined ? {} : { competence: e.competence * TWIN_FACTOR }),
+    };
+  }
+  return { ...profile, experts };
 }
 
 export async function benchResidency(): Promise<void> {
@@ -59,6 +90,14 @@ export async function benchResidency(): Promise<void> {
   const slices = Number(arg("slices", String(DEFAULT_SLICES)));
   const seed = Number(arg("seed", "3"));
   const margins = arg("margins", "0,0.05").split(",").map(Number);
+  // zoo: the six experts as trained. twins: each answering expert also served under a second id
+  // (the same GGUF file, as a second replica or quantisation would be) measured 2% lower, so the
+  // ranking always has a near-equal alternative; answers are the same, so accuracy cannot move.
+  const pool = arg("pool", "zoo");
+  if (pool !== "zoo" && pool !== "twins") throw new Error(`--pool expects zoo or twins, got ${pool}`);
+  const twins = pool === "twins";
+  const k = Number(arg("k", "3"));
+  const profile = await zooProfile(twins);
 
   const { items: all } = await readValidation(join(dirname(ZOO_CONFIG_PATH), "data", "test.jsonl"));
   const random = mulberry32(seed);
@@ -70,19 +109,19 @@ export async function benchResidency(): Promise<void> {
   const items = shuffled.slice(0, count);
 
   // The budget: `resident` times the largest expert's estimate (what the scheduler budgets with).
-  const probe = await Orchestrator.create(await zooConfig(0, 2 ** 40));
+  const probe = await Orchestrator.create(await zooConfig(0, 2 ** 40, twins, k), { profile });
   const largest = Math.max(...[...probe.statuses.values()].map((s) => s.memory?.ramBytes ?? 0));
   await probe.close();
   const budget = Math.floor(largest * (resident + 0.4));
 
-  console.log(`zoo: ${items.length} held-out questions (seed ${seed}), Poisson ${rate}/s, online; symbolic top-3 + vote; budget holds ${resident} of 6 experts (${(budget / 2 ** 20).toFixed(1)} MiB)`);
+  console.log(`pool ${pool} (${twins ? 11 : 6} experts): ${items.length} held-out questions (seed ${seed}), Poisson ${rate}/s, online; symbolic top-${k} + vote; budget holds ${resident} experts (${(budget / 2 ** 20).toFixed(1)} MiB)`);
   console.log(`systems: residencyMargin ${margins.join(", ")}; ${slices} interleaved slices, each a cold start on its own ${Math.floor(items.length / slices)} questions`);
   const loadBefore = machine().loadavg;
 
   const runSlice = async (margin: number, slice: number): Promise<SliceRun> => {
     const from = Math.floor((slice * items.length) / slices);
     const part = items.slice(from, Math.floor(((slice + 1) * items.length) / slices));
-    const orchestrator = await Orchestrator.create(await zooConfig(margin, budget));
+    const orchestrator = await Orchestrator.create(await zooConfig(margin, budget, twins, k), { profile });
     try {
       const arrivals = mulberry32(seed * 1000 + slice);
       let at = 0;
@@ -161,13 +200,13 @@ export async function benchResidency(): Promise<void> {
 
   await mkdir(join("bench", "results"), { recursive: true });
   await writeFile(
-    join("bench", "results", "residency.json"),
+    join("bench", "results", `residency-${pool}-k${k}.json`),
     `${JSON.stringify(
       {
         createdAt: new Date().toISOString(),
         command: `npm run bench -- residency ${process.argv.slice(3).join(" ")}`.trim(),
         machine: { ...machine(), loadavgBefore: loadBefore },
-        setup: { questions: items.length, ratePerS: rate, seed, residentExperts: resident, budgetBytes: budget, slices, margins, routing: "zoo config: symbolic top-3 + vote, trained tagger" },
+        setup: { pool, k, questions: items.length, ratePerS: rate, seed, residentExperts: resident, budgetBytes: budget, slices, margins, routing: `zoo config: symbolic top-${k} + vote, trained tagger` },
         systems: summary,
         comparisons,
       },
@@ -175,5 +214,5 @@ export async function benchResidency(): Promise<void> {
       2,
     )}\n`,
   );
-  console.log(`wrote bench/results/residency.json`);
+  console.log(`wrote bench/results/residency-${pool}-k${k}.json`);
 }
