@@ -13,7 +13,7 @@
  * slice's latencies (p99 needs the samples), with each slice's p99 beside them. Models are loaded
  * once before the first system, so none pays for a cold page cache.
  *
- *   npm run bench -- online [--requests 100] [--rate 2] [--size 50MB] [--no-mmap] [--max-tokens 16] [--batch-items 500] [--slices 2] [--seed 7]
+ *   npm run bench -- online [--requests 100] [--rate 2] [--size 50MB] [--no-mmap] [--max-tokens 16] [--batch-items 500] [--slices 2] [--seed 7] [--systems grouped,fifoLru,...]
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { parseByteSize } from "../orchestrator/config/schema.js";
@@ -144,7 +144,7 @@ export async function benchOnline(): Promise<void> {
     groupedNoPrefetch: () => run("grouped", false, false),
     groupedWithBatch: () => run("grouped", true, true),
   };
-  const names = Object.keys(systems) as System[];
+  const names = arg("systems", Object.keys(systems).join(",")).split(",") as System[];
   const results = new Map<System, OnlineRun[]>(names.map((n) => [n, []]));
   console.log(`${requests} requests, Poisson ${rate}/s (seed ${seed}), ${questions.length} catalog questions routed k=1 over 5 experts, ${maxTokens} tokens, ${Math.round(size / 1e6)} MB models, mmap ${useMmap ? "on" : "off"}, budget holds 2 of 5`);
   for (let slice = 0; slice < slices; slice++) {
@@ -157,6 +157,7 @@ export async function benchOnline(): Promise<void> {
   await disposeRuntime();
 
   const runs = Object.fromEntries(names.map((n) => [n, pooled(results.get(n)!)])) as Record<System, Pooled>;
+  if (names.length < 4) return void console.log(JSON.stringify(Object.fromEntries(names.map((n) => [n, { ...runs[n] }]))));
   const ratios = {
     fifoLruP99OverGrouped: Number((runs.fifoLru.p99Ms / runs.grouped.p99Ms).toFixed(2)),
     noPrefetchP99OverGrouped: Number((runs.groupedNoPrefetch.p99Ms / runs.grouped.p99Ms).toFixed(2)),

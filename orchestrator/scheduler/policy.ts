@@ -7,6 +7,9 @@
  * `grouped` runs its rules twice: first over online work only, then over batch work, so a chat is
  * never queued behind a batch's backlog (unless batch work has been starved for longer than
  * `maxBatchStarvationMs`: then both classes weigh alike, as one tier, until a batch item starts).
+ * The online tier puts latency first: the expert with the oldest waiting item is served or loaded
+ * next (a loaded model then serves all its waiting requests at once); the batch tier puts
+ * throughput first: the heaviest age-weighted backlog.
  * Rules of one tier, in order:
  * 1. serve: a resident expert with backlog and a free slot takes its next item (the one with the
  *    heaviest age-weighted backlog first), unless it is yielding: it has served `fairnessCap` items
@@ -129,6 +132,11 @@ interface Tier {
   protect: ReadonlySet<string>;
   /** Online preemption: ignores `prefetch` and reports whom it waits for. */
   preempt: boolean;
+  /**
+   * Latency first (online): the expert whose oldest item waited longest goes first. Otherwise (batch)
+   * throughput first: the heaviest age-weighted backlog.
+   */
+  latency: boolean;
 }
 
 type TierResult = { decision: Decision; draining: string[] };
@@ -138,12 +146,12 @@ export function decide(input: PolicyInput): Decision {
   const hasOnline = input.experts.some((e) => (e.onlineBacklog ?? 0) > 0);
   if (starving || !hasOnline) {
     const workClass = starving ? undefined : "batch";
-    return tier(input, { experts: input.experts.map((e) => (starving ? e : viewOf(e, "batch"))), workClass, draining: new Set(), protect: new Set(), preempt: false }).decision;
+    return tier(input, { experts: input.experts.map((e) => (starving ? e : viewOf(e, "batch"))), workClass, draining: new Set(), protect: new Set(), preempt: false, latency: false }).decision;
   }
-  const online = tier(input, { experts: input.experts.map((e) => viewOf(e, "online")), workClass: "online", draining: new Set(), protect: new Set(), preempt: true });
+  const online = tier(input, { experts: input.experts.map((e) => viewOf(e, "online")), workClass: "online", draining: new Set(), protect: new Set(), preempt: true, latency: true });
   if (online.decision.kind !== "wait") return online.decision;
   const protect = new Set(input.experts.filter((e) => (e.onlineBacklog ?? 0) > 0).map((e) => e.id));
-  const batch = tier(input, { experts: input.experts.map((e) => viewOf(e, "batch")), workClass: "batch", draining: new Set(online.draining), protect, preempt: false });
+  const batch = tier(input, { experts: input.experts.map((e) => viewOf(e, "batch")), workClass: "batch", draining: new Set(online.draining), protect, preempt: false, latency: false });
   return batch.decision.kind === "wait" ? online.decision : batch.decision;
 }
 
@@ -153,20 +161,24 @@ function isYielding(expert: ExpertSnapshot, experts: readonly ExpertSnapshot[], 
   return waitingForMemory(experts).some((waiting) => !fits(waiting.memory, used, input.budget));
 }
 
+function byAgeThenWeight(ageWeightMs: number) {
+  return (a: ExpertSnapshot, b: ExpertSnapshot) => b.oldestWaitMs - a.oldestWaitMs || byWeightThenId(ageWeightMs)(a, b);
+}
+
 function tier(input: PolicyInput, t: Tier): TierResult {
   const wait = (reason: string, draining: string[] = []): TierResult => ({ decision: { kind: "wait", reason }, draining });
   const used = memoryInUse(t.experts);
   const servable = t.experts
     .filter((e) => e.resident && !e.loading && e.backlog > 0 && e.inFlight < e.slots && !t.draining.has(e.id))
     .filter((e) => !isYielding(e, t.experts, input, used))
-    .sort(byWeightThenId(input.ageWeightMs));
+    .sort(t.latency ? byAgeThenWeight(input.ageWeightMs) : byWeightThenId(input.ageWeightMs));
   const serve = servable[0];
   if (serve) return { decision: { kind: "serve", expertId: serve.id, ...(t.workClass ? { workClass: t.workClass } : {}) }, draining: [] };
 
   const loading = t.experts.find((e) => e.loading);
   if (loading) return wait(`loading ${loading.id}`);
 
-  const target = waitingForMemory(t.experts).sort(byWeightThenId(input.ageWeightMs))[0];
+  const target = waitingForMemory(t.experts).sort(t.latency ? byAgeThenWeight(input.ageWeightMs) : byWeightThenId(input.ageWeightMs))[0];
   if (!target) return wait("no backlog to place");
   if (!fits(target.memory, NONE, input.budget)) {
     return { decision: { kind: "refuse", expertId: target.id, reason: describeShortfall(target, input.budget) }, draining: [] };

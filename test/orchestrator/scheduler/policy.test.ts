@@ -134,6 +134,14 @@ describe("grouped policy: online before batch", () => {
     expect(decide(input([{ ...busyA, inFlight: 0 }, busyB, chat]))).toEqual({ kind: "load", expertId: "c", evict: ["a"] });
   });
 
+  it("loads for the oldest online request first (latency), but for the heaviest batch backlog (throughput)", () => {
+    const lone = { backlog: 1, oldestWaitMs: 900 };
+    const pair = { backlog: 3, oldestWaitMs: 100 };
+    const online = [expert("lone", { ...lone, onlineBacklog: 1, onlineOldestWaitMs: 900 }), expert("pair", { ...pair, onlineBacklog: 3, onlineOldestWaitMs: 100 })];
+    expect(decide(input(online))).toEqual({ kind: "load", expertId: "lone", evict: [] });
+    expect(decide(input([expert("lone", lone), expert("pair", pair)]))).toEqual({ kind: "load", expertId: "pair", evict: [] });
+  });
+
   it("gives batch work its turn once it has starved longer than the bound", () => {
     const busyA = expert("a", { resident: true, backlog: 40, inFlight: 1, slots: 2, lastUsedAt: 5 });
     const busyB = expert("b", { resident: true, backlog: 40, inFlight: 2, slots: 2, lastUsedAt: 9 });
