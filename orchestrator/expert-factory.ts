@@ -48,6 +48,7 @@ export function createExpert(config: ExpertConfig, context: ExpertFactoryContext
         timeoutMs: config.timeoutMs,
         maxRetries: config.maxRetries,
         ...(config.contextSize === undefined ? {} : { contextSize: config.contextSize }),
+        ...(config.tools === undefined ? {} : { tools: config.tools }),
         ...(apiKey === undefined ? {} : { apiKey }),
         ...(config.description === undefined ? {} : { description: config.description }),
       });

@@ -1,24 +1,26 @@
 /**
- * The OpenAI chat completions wire format: the request body we send and the pieces we read back.
- * Parsing is defensive because "OpenAI-compatible" servers differ: fields may be missing or null, and
- * anything we cannot read as a completion is reported as malformed rather than guessed at.
+ * The OpenAI chat completions request body built from conclave's messages and parameters, and the
+ * message of an error body. Tools, `tool_choice`, `parallel_tool_calls`, assistant `tool_calls` and
+ * `tool` messages with `tool_call_id` pass through unchanged. Reading responses is the `openai` SDK's
+ * work (remote-expert.ts); this file only says what we send.
  */
-import type { ChatMessage, FinishReason, GenerationParams, TokenUsage } from "../../kernel/contracts.js";
+import type { ChatMessage, GenerationParams, ToolChoice, ToolDefinition } from "../../kernel/contracts.js";
+
+export interface WireRequest {
+  messages: readonly ChatMessage[];
+  params: GenerationParams;
+  tools?: readonly ToolDefinition[];
+  toolChoice?: ToolChoice;
+  parallelToolCalls?: boolean;
+}
 
 /** The request body; without a model the server's default applies, without maxTokens its limit. */
-export function buildRequestBody(
-  model: string | undefined,
-  request: { messages: readonly ChatMessage[]; params: GenerationParams },
-  stream: boolean,
-): Record<string, unknown> {
+export function buildRequestBody(model: string | undefined, request: WireRequest, stream: boolean): Record<string, unknown> {
   const { params } = request;
+  const tools = request.tools?.length ? request.tools : undefined;
   return {
     ...(model === undefined ? {} : { model }),
-    messages: request.messages.map((message) => ({
-      role: message.role,
-      content: message.content,
-      ...(message.name === undefined ? {} : { name: message.name }),
-    })),
+    messages: request.messages.map(wireMessage),
     ...(params.maxTokens === undefined ? {} : { max_tokens: params.maxTokens }),
     ...(params.temperature === undefined ? {} : { temperature: params.temperature }),
     ...(params.topP === undefined ? {} : { top_p: params.topP }),
@@ -27,51 +29,25 @@ export function buildRequestBody(
     ...(params.jsonSchema
       ? { response_format: { type: "json_schema", json_schema: { name: "response", schema: params.jsonSchema, strict: true } } }
       : {}),
+    ...(tools ? { tools } : {}),
+    ...(tools && request.toolChoice !== undefined ? { tool_choice: request.toolChoice } : {}),
+    ...(tools && request.parallelToolCalls !== undefined ? { parallel_tool_calls: request.parallelToolCalls } : {}),
     stream,
     // Without this a stream carries no token counts.
     ...(stream ? { stream_options: { include_usage: true } } : {}),
   };
 }
 
-export interface Completion {
-  text: string;
-  finishReason: FinishReason;
-  usage: TokenUsage;
-}
-
-/** What one streamed chunk adds; every field is optional because chunks carry one thing at a time. */
-export interface ChunkPart {
-  content?: string;
-  finishReason?: FinishReason;
-  usage?: TokenUsage;
-  /** Some servers report a failure mid-stream as an `error` object instead of a status code. */
-  error?: string;
-}
-
-/** Parses a non-streaming response body; throws an Error saying what is wrong when it is not one. */
-export function parseCompletion(body: string): Completion {
-  const json = parseObject(body);
-  if (typeof json.error === "object" && json.error !== null) throw new Error(errorText(json.error) ?? "error response");
-  const choice = firstChoice(json);
-  const message = choice?.message;
-  if (!isObject(message)) throw new Error("response has no choices[0].message");
-  const content = message.content;
-  // null content is what servers send for an empty answer.
-  if (content !== null && content !== undefined && typeof content !== "string") throw new Error("choices[0].message.content is not a string");
-  return { text: content ?? "", finishReason: finishReasonOf(choice?.finish_reason) ?? "stop", usage: usageOf(json.usage) };
-}
-
-export function parseChunk(data: string): ChunkPart {
-  const json = parseObject(data);
-  const part: ChunkPart = {};
-  if (isObject(json.error)) part.error = errorText(json.error) ?? "error event";
-  const choice = firstChoice(json);
-  const delta = choice?.delta;
-  if (isObject(delta) && typeof delta.content === "string" && delta.content !== "") part.content = delta.content;
-  const finishReason = finishReasonOf(choice?.finish_reason);
-  if (finishReason) part.finishReason = finishReason;
-  if (isObject(json.usage)) part.usage = usageOf(json.usage);
-  return part;
+function wireMessage(message: ChatMessage): Record<string, unknown> {
+  const calls = message.role === "assistant" && message.toolCalls?.length ? message.toolCalls : undefined;
+  return {
+    role: message.role,
+    // OpenAI's own shape for a turn that only called tools.
+    content: calls && message.content === "" ? null : message.content,
+    ...(message.name === undefined ? {} : { name: message.name }),
+    ...(calls ? { tool_calls: calls } : {}),
+    ...(message.role === "tool" && message.toolCallId !== undefined ? { tool_call_id: message.toolCallId } : {}),
+  };
 }
 
 /** The message of an error body: OpenAI's `error.message`, else the raw text, kept short. */
@@ -92,36 +68,6 @@ function errorText(error: unknown): string | undefined {
   if (typeof error === "string") return error;
   if (isObject(error) && typeof error.message === "string") return error.message;
   return undefined;
-}
-
-function parseObject(text: string): Record<string, unknown> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new Error(`malformed JSON: ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`);
-  }
-  if (!isObject(json)) throw new Error("response is not a JSON object");
-  return json;
-}
-
-function firstChoice(json: Record<string, unknown>): Record<string, unknown> | undefined {
-  const choice: unknown = Array.isArray(json.choices) ? json.choices[0] : undefined;
-  return isObject(choice) ? choice : undefined;
-}
-
-function finishReasonOf(value: unknown): FinishReason | undefined {
-  if (typeof value !== "string") return undefined;
-  return value === "length" ? "length" : "stop";
-}
-
-function usageOf(value: unknown): TokenUsage {
-  const usage = isObject(value) ? value : {};
-  return { promptTokens: count(usage.prompt_tokens), completionTokens: count(usage.completion_tokens) };
-}
-
-function count(value: unknown): number {
-  return typeof value === "number" && Number.isFinite(value) ? value : 0;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,13 +1,24 @@
 /**
- * A remote expert: any OpenAI-compatible chat completions endpoint (vLLM, llama.cpp server, OpenAI).
+ * A remote expert: any OpenAI-compatible chat completions endpoint (vLLM, llama.cpp server, OpenAI),
+ * spoken to with the official `openai` SDK, which does the wire work: SSE decoding, retries with
+ * backoff and Retry-After, per-attempt timeouts, abort.
  *
  * Contract: always "loaded" and 0 bytes; at most `concurrency` requests in flight, the rest wait in
- * FIFO order. Each attempt has its own `timeoutMs`; network errors, timeouts, 429 and 5xx are retried
- * up to `maxRetries` times with backoff, except once a stream has handed text to `onText` (the caller
- * has already seen it, so a retry would duplicate output). Failures: HTTP/network/timeout/malformed ->
- * REMOTE_EXPERT_ERROR, the request's signal -> ABORTED, close() -> CLOSED; all prompt, even mid-backoff.
+ * FIFO order. Each attempt has its own `timeoutMs`; network errors, timeouts, 408/409/429 and 5xx are
+ * retried up to `maxRetries` times (the SDK's backoff, or the server's Retry-After capped at 5 s),
+ * never once a stream's response has begun (so text handed to `onText` is never repeated). Tools,
+ * tool choice and tool messages pass through unchanged; tool calls come back whole (streamed argument
+ * fragments joined by index). Failures: HTTP/network/timeout/malformed -> REMOTE_EXPERT_ERROR, the
+ * request's signal -> ABORTED, close() -> CLOSED; all prompt, even mid-backoff.
  */
-import type { FinishReason, TokenUsage } from "../../kernel/contracts.js";
+import OpenAI, { APIConnectionTimeoutError, APIError } from "openai";
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionCreateParamsStreaming,
+} from "openai/resources/chat/completions";
+import type { FinishReason, TokenUsage, ToolCall } from "../../kernel/contracts.js";
 import { ConclaveError, isConclaveError, toConclaveError } from "../../kernel/errors.js";
 import { SlotPool } from "../llama/slot-pool.js";
 import {
@@ -19,9 +30,11 @@ import {
   type MemoryEstimate,
   type ModelShape,
 } from "../spec.js";
-import { buildRequestBody, errorMessageOf, parseChunk, parseCompletion } from "./openai-wire.js";
-import { abortable, backoffMs, linkSignals, parseRetryAfter, sleep } from "./retry.js";
-import { SseDecoder } from "./sse.js";
+import { buildRequestBody } from "./openai-wire.js";
+import { abortable, linkSignals } from "./signals.js";
+
+/** A server asking for a longer wait is better served by failing over than by holding the slot. */
+export const MAX_RETRY_AFTER_MS = 5_000;
 
 export interface RemoteExpertOptions {
   id: string;
@@ -38,25 +51,19 @@ export interface RemoteExpertOptions {
    * call. There is no tokenizer here, so the prompt itself is left for the server to measure.
    */
   contextSize?: number;
+  /** Whether the served model takes `tools` (declared; the endpoint is not asked). */
+  tools?: boolean;
   /** Injectable for tests and proxies; defaults to the global fetch. */
   fetch?: typeof fetch;
-}
-
-/** A failure another attempt may cure, with the wait the server asked for. */
-class RetryableFailure {
-  constructor(
-    readonly error: ConclaveError,
-    readonly retryAfterMs?: number,
-  ) {}
 }
 
 export class RemoteExpert implements ExpertBackend {
   readonly specVersion = EXPERT_SPEC_VERSION;
   readonly info: ExpertInfo;
   private readonly url: string;
-  private readonly fetchImpl: typeof fetch;
+  private readonly client: OpenAI;
   private readonly pool: SlotPool<number>;
-  /** Aborted by close(): every attempt and backoff listens to it. */
+  /** Aborted by close(): every call listens to it. */
   private readonly closing = new AbortController();
   private closed = false;
 
@@ -64,8 +71,20 @@ export class RemoteExpert implements ExpertBackend {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
       throw new ConclaveError("CONFIG_INVALID", `experts.${options.id}.concurrency must be a positive integer`);
     }
-    this.url = `${options.baseUrl.replace(/\/+$/, "")}/chat/completions`;
-    this.fetchImpl = options.fetch ?? fetch;
+    const baseURL = options.baseUrl.replace(/\/+$/, "");
+    this.url = `${baseURL}/chat/completions`;
+    const fetchImpl = options.fetch ?? fetch;
+    this.client = new OpenAI({
+      baseURL,
+      // Always explicit: the SDK would otherwise read OPENAI_API_KEY and send it to this endpoint.
+      // Without a key the header is removed (null), as the old hand-written client sent none.
+      apiKey: options.apiKey ?? "none",
+      ...(options.apiKey ? {} : { defaultHeaders: { Authorization: null } }),
+      maxRetries: options.maxRetries,
+      timeout: options.timeoutMs,
+      fetch: (input, init) => fetchImpl(input, init).then(capRetryAfter),
+      logLevel: "off",
+    });
     this.pool = new SlotPool(Array.from({ length: options.concurrency }, (_, index) => index));
     this.info = {
       id: options.id,
@@ -73,6 +92,7 @@ export class RemoteExpert implements ExpertBackend {
       placement: "remote",
       slots: options.concurrency,
       ...(options.contextSize === undefined ? {} : { contextSize: options.contextSize }),
+      ...(options.tools === undefined ? {} : { tools: options.tools }),
       ...(options.description === undefined ? {} : { description: options.description }),
     };
   }
@@ -104,9 +124,16 @@ export class RemoteExpert implements ExpertBackend {
     const slot = await this.pool.acquire(request.signal).catch((error: unknown) => {
       throw isConclaveError(error) && error.code === "ABORTED" ? this.aborted(error) : error;
     });
+    const linked = linkSignals([this.closing.signal, request.signal]);
     try {
-      return await this.withRetries(request);
+      // abortable: the SDK sleeps through its backoff deaf to the signal; we leave at once (it then
+      // sees the aborted signal before its next attempt and sends nothing).
+      const call = request.onText ? this.stream(request, linked.signal) : this.complete(request, linked.signal);
+      return await abortable(call, linked.signal);
+    } catch (error) {
+      throw this.classify(error, request);
     } finally {
+      linked.dispose();
       this.pool.release(slot);
     }
   }
@@ -116,156 +143,87 @@ export class RemoteExpert implements ExpertBackend {
     this.closed = true;
     this.pool.rejectWaiters(this.closedError());
     this.closing.abort();
-    // Attempts give up promptly on abort, so this only waits for their slots to come back.
+    // Calls give up promptly on abort, so this only waits for their slots to come back.
     await this.pool.drain();
   }
 
-  private async withRetries(request: GenerateRequest): Promise<GenerateResult> {
-    for (let attempt = 0; ; attempt++) {
-      const progress = { emitted: false };
-      try {
-        return await this.attempt(request, progress);
-      } catch (error) {
-        if (!(error instanceof RetryableFailure)) throw error;
-        if (progress.emitted || attempt >= this.options.maxRetries) throw error.error;
-        await this.backoff(backoffMs(attempt, error.retryAfterMs), request.signal);
-      }
+  private async complete(request: GenerateRequest, signal: AbortSignal): Promise<GenerateResult> {
+    const body = buildRequestBody(this.options.model, request, false) as unknown as ChatCompletionCreateParamsNonStreaming;
+    const completion: ChatCompletion = await this.client.chat.completions.create(body, { signal });
+    const choice = Array.isArray(completion?.choices) ? completion.choices[0] : undefined;
+    const message = choice?.message;
+    if (typeof message !== "object" || message === null) throw this.malformed(new Error("response has no choices[0].message"));
+    const content: unknown = message.content;
+    // null content is what servers send for an empty answer or a turn of tool calls.
+    if (content !== null && content !== undefined && typeof content !== "string") {
+      throw this.malformed(new Error("choices[0].message.content is not a string"));
     }
+    const calls = (message.tool_calls ?? []).flatMap((call, index) =>
+      call.type === "function" ? [toolCall(call.id, call.function.name, call.function.arguments, index)] : [],
+    );
+    return this.result(content ?? "", choice?.finish_reason, usageOf(completion.usage), calls);
   }
 
-  private async backoff(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    const linked = linkSignals([this.closing.signal, signal]);
-    try {
-      await sleep(ms, linked.signal);
-    } catch (cause) {
-      throw this.closed ? this.closedError(cause) : this.aborted(cause);
-    } finally {
-      linked.dispose();
-    }
-  }
-
-  /** One HTTP exchange; throws RetryableFailure for what a retry may fix, ConclaveError otherwise. */
-  private async attempt(request: GenerateRequest, progress: { emitted: boolean }): Promise<GenerateResult> {
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), this.options.timeoutMs);
-    const linked = linkSignals([this.closing.signal, request.signal, timeout.signal]);
-    const signal = linked.signal;
-    const stream = request.onText !== undefined;
-    try {
-      const response = await abortable(
-        this.fetchImpl(this.url, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            accept: stream ? "text/event-stream" : "application/json",
-            ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}),
-          },
-          body: JSON.stringify(buildRequestBody(this.options.model, request, stream)),
-          signal,
-        }),
-        signal,
-      );
-      if (!response.ok) throw await this.httpFailure(response, signal);
-      const contentType = response.headers.get("content-type") ?? "";
-      // A server may ignore `stream` and answer in one piece; that is still a good answer.
-      if (!stream || !contentType.includes("text/event-stream")) {
-        const result = this.completion(await abortable(response.text(), signal));
-        if (request.onText && result.text !== "") {
-          progress.emitted = true;
-          request.onText(result.text);
-        }
-        return result;
-      }
-      return await this.readStream(response, request, signal, progress);
-    } catch (error) {
-      throw this.classify(error, request, timeout.signal);
-    } finally {
-      clearTimeout(timer);
-      linked.dispose();
-    }
-  }
-
-  private async httpFailure(response: Response, signal: AbortSignal): Promise<ConclaveError | RetryableFailure> {
-    const body = await abortable(response.text(), signal).catch(() => "");
-    const message = errorMessageOf(body, response.statusText || "error");
-    const error = new ConclaveError("REMOTE_EXPERT_ERROR", `${this.info.id}: ${response.status} ${message}`);
-    if (response.status === 429 || response.status >= 500) {
-      return new RetryableFailure(error, parseRetryAfter(response.headers.get("retry-after")));
-    }
-    return error;
-  }
-
-  private completion(body: string): GenerateResult {
-    try {
-      return { ...parseCompletion(body), warnings: [] };
-    } catch (cause) {
-      throw this.malformed(cause);
-    }
-  }
-
-  private async readStream(
-    response: Response,
-    request: GenerateRequest,
-    signal: AbortSignal,
-    progress: { emitted: boolean },
-  ): Promise<GenerateResult> {
-    if (!response.body) throw new ConclaveError("REMOTE_EXPERT_ERROR", `${this.info.id}: streaming response has no body`);
-    const reader = response.body.getReader();
-    const decoder = new SseDecoder();
+  private async stream(request: GenerateRequest, signal: AbortSignal): Promise<GenerateResult> {
+    const body = buildRequestBody(this.options.model, request, true) as unknown as ChatCompletionCreateParamsStreaming;
+    const stream = await this.client.chat.completions.create(body, { signal });
     let text = "";
-    let finishReason: FinishReason = "stop";
+    let finish: string | null | undefined;
     let usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
-    try {
-      for (let finished = false; !finished; ) {
-        const read = await abortable(reader.read(), signal);
-        const payloads = read.done ? decoder.end() : decoder.push(read.value);
-        finished = read.done;
-        for (const data of payloads) {
-          if (data === "[DONE]") {
-            finished = true;
-            break;
-          }
-          let part: ReturnType<typeof parseChunk>;
-          try {
-            part = parseChunk(data);
-          } catch (cause) {
-            throw this.malformed(cause);
-          }
-          if (part.error !== undefined) throw new ConclaveError("REMOTE_EXPERT_ERROR", `${this.info.id}: ${part.error}`);
-          if (part.finishReason) finishReason = part.finishReason;
-          if (part.usage) usage = part.usage;
-          if (part.content !== undefined) {
-            text += part.content;
-            progress.emitted = true;
-            try {
-              request.onText?.(part.content);
-            } catch (error) {
-              // The caller's own failure: not the server's, and not worth a retry.
-              throw toConclaveError(error, "EXPERT_FAILED");
-            }
-          }
+    // Streamed calls arrive as fragments keyed by index: id and name first, arguments in pieces.
+    const calls = new Map<number, { id: string; name: string; arguments: string }>();
+    for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
+      const choice = chunk.choices?.[0];
+      if (chunk.usage) usage = usageOf(chunk.usage);
+      if (!choice) continue;
+      if (choice.finish_reason) finish = choice.finish_reason;
+      for (const fragment of choice.delta?.tool_calls ?? []) {
+        const call = calls.get(fragment.index) ?? { id: "", name: "", arguments: "" };
+        if (fragment.id) call.id = fragment.id;
+        if (fragment.function?.name) call.name += fragment.function.name;
+        if (fragment.function?.arguments) call.arguments += fragment.function.arguments;
+        calls.set(fragment.index, call);
+      }
+      const content = choice.delta?.content;
+      if (typeof content === "string" && content !== "") {
+        text += content;
+        try {
+          request.onText?.(content);
+        } catch (error) {
+          // The caller's own failure: not the server's.
+          throw toConclaveError(error, "EXPERT_FAILED");
         }
       }
-    } finally {
-      // Stops the download (and frees the connection) when we leave early; a no-op after the end.
-      reader.cancel().catch(() => undefined);
     }
-    return { text, finishReason, usage, warnings: [] };
+    // The SDK ends a stream quietly when its signal aborts.
+    if (signal.aborted) throw signal.reason;
+    const ordered = [...calls.entries()].sort(([a], [b]) => a - b).map(([index, call]) => toolCall(call.id, call.name, call.arguments, index));
+    return this.result(text, finish, usage, ordered);
+  }
+
+  /** A turn with calls ends in "tool_calls" (some servers say "stop"); a cut one keeps "length" and no half-written calls. */
+  private result(text: string, finish: string | null | undefined, usage: TokenUsage, calls: ToolCall[]): GenerateResult {
+    const reason: FinishReason = finish === "length" ? "length" : calls.length > 0 ? "tool_calls" : "stop";
+    return { text, finishReason: reason, usage, warnings: [], ...(reason === "tool_calls" ? { toolCalls: calls } : {}) };
   }
 
   /** Names a failure by its real cause: close and abort win over whatever error they provoked. */
-  private classify(error: unknown, request: GenerateRequest, timeout: AbortSignal): ConclaveError | RetryableFailure {
+  private classify(error: unknown, request: GenerateRequest): ConclaveError {
     if (this.closed) return this.closedError(error);
     if (request.signal?.aborted) return this.aborted(error);
-    if (error instanceof RetryableFailure || isConclaveError(error)) return error;
-    if (timeout.aborted) {
-      return new RetryableFailure(
-        new ConclaveError("REMOTE_EXPERT_ERROR", `${this.info.id}: request timed out after ${this.options.timeoutMs} ms`, { cause: error }),
-      );
+    if (isConclaveError(error)) return error;
+    if (error instanceof APIConnectionTimeoutError) {
+      return new ConclaveError("REMOTE_EXPERT_ERROR", `${this.info.id}: request timed out after ${this.options.timeoutMs} ms`, { cause: error });
     }
-    return new RetryableFailure(
-      new ConclaveError("REMOTE_EXPERT_ERROR", `${this.info.id}: request to ${this.url} failed: ${networkReason(error)}`, { cause: error }),
-    );
+    if (error instanceof APIError && error.status === undefined) {
+      // A connection failure, or an error event inside a stream.
+      const message = error.cause === undefined ? error.message : `request to ${this.url} failed: ${networkReason(error.cause)}`;
+      return new ConclaveError("REMOTE_EXPERT_ERROR", `${this.info.id}: ${message}`, { cause: error });
+    }
+    // The SDK's message is "<status> <server's error.message or body>".
+    if (error instanceof APIError) return new ConclaveError("REMOTE_EXPERT_ERROR", `${this.info.id}: ${error.message}`, { cause: error });
+    if (error instanceof SyntaxError) return this.malformed(error);
+    return new ConclaveError("REMOTE_EXPERT_ERROR", `${this.info.id}: ${networkReason(error)}`, { cause: error });
   }
 
   private malformed(cause: unknown): ConclaveError {
@@ -283,6 +241,31 @@ export class RemoteExpert implements ExpertBackend {
   private assertOpen(): void {
     if (this.closed) throw this.closedError();
   }
+}
+
+/** A server's id may be missing ("OpenAI-compatible" servers differ); the caller needs one to answer the call. */
+function toolCall(id: string | undefined, name: string, args: string | undefined, index: number): ToolCall {
+  return { id: id || `call_${index}`, type: "function", function: { name, arguments: args ?? "" } };
+}
+
+function usageOf(value: { prompt_tokens?: unknown; completion_tokens?: unknown } | null | undefined): TokenUsage {
+  return { promptTokens: count(value?.prompt_tokens), completionTokens: count(value?.completion_tokens) };
+}
+
+function count(value: unknown): number {
+  return typeof value === "number" && Number.isFinite(value) ? value : 0;
+}
+
+/** Retry-After beyond the cap becomes the cap, in the SDK's own `retry-after-ms` header (it reads that first). */
+function capRetryAfter(response: Response): Response {
+  const header = response.headers.get("retry-after");
+  if (response.ok || !header) return response;
+  const seconds = Number(header);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
+  if (!(ms > MAX_RETRY_AFTER_MS)) return response;
+  const headers = new Headers(response.headers);
+  headers.set("retry-after-ms", String(MAX_RETRY_AFTER_MS));
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 
 /** undici reports "fetch failed" and hides the useful part (ECONNREFUSED, ...) in `cause`. */

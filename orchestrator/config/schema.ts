@@ -98,6 +98,8 @@ const remoteExpert = z.strictObject({
   cost: expertCost.optional(),
   /** The served model's context in tokens, if known: max_tokens beyond it is refused before the call. */
   contextSize: z.number().int().min(1).optional(),
+  /** Whether the served model takes OpenAI `tools` (vLLM needs --enable-auto-tool-choice, llama-server --jinja); absent: no. */
+  tools: z.boolean().optional(),
 });
 
 /** Answers recorded answers (experts/replay): no model; see the README's "Replay experts". */

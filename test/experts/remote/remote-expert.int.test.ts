@@ -336,3 +336,135 @@ describe("concurrency and lifecycle", () => {
 async function waitFor(condition: () => boolean): Promise<void> {
   while (!condition()) await delay(5);
 }
+
+describe("tools", () => {
+  const tools = [
+    {
+      type: "function" as const,
+      function: { name: "get_weather", description: "Weather in a city", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } },
+    },
+  ];
+  const history: GenerateRequest["messages"] = [
+    { role: "user", content: "Weather in Paris and Oslo?" },
+    { role: "assistant", content: "", toolCalls: [{ id: "call_a", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }] },
+    { role: "tool", content: "18 C", toolCallId: "call_a" },
+  ];
+
+  it("passes tools, tool choice and tool messages through unchanged, and returns the calls", async () => {
+    const calls = [
+      { id: "call_b", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } },
+      { id: "call_c", type: "function", function: { name: "get_weather", arguments: '{"city":"Rome"}' } },
+    ];
+    server.handle((_request, res) =>
+      sendJson(res, 200, {
+        choices: [{ index: 0, message: { role: "assistant", content: null, tool_calls: calls }, finish_reason: "tool_calls" }],
+        usage: { prompt_tokens: 30, completion_tokens: 12 },
+      }),
+    );
+    const result = await makeExpert().doGenerate({
+      messages: history,
+      params: { maxTokens: 64 },
+      tools,
+      toolChoice: { type: "function", function: { name: "get_weather" } },
+      parallelToolCalls: true,
+    });
+    expect(result).toEqual({ text: "", finishReason: "tool_calls", toolCalls: calls, usage: { promptTokens: 30, completionTokens: 12 }, warnings: [] });
+    expect(server.requests[0]?.body).toMatchObject({
+      messages: [
+        { role: "user", content: "Weather in Paris and Oslo?" },
+        { role: "assistant", content: null, tool_calls: [{ id: "call_a", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }] },
+        { role: "tool", content: "18 C", tool_call_id: "call_a" },
+      ],
+      tools,
+      tool_choice: { type: "function", function: { name: "get_weather" } },
+      parallel_tool_calls: true,
+    });
+  });
+
+  it("joins streamed tool-call fragments by index, alongside streamed text", async () => {
+    const chunk = (delta: unknown, finish: string | null = null) => `data: ${JSON.stringify({ choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    server.handle(async (_request, res) => {
+      startSse(res);
+      for (const event of [
+        chunk({ role: "assistant", content: "Checking. " }),
+        chunk({ tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "get_weather", arguments: "" } }] }),
+        chunk({ tool_calls: [{ index: 0, function: { arguments: '{"ci' } }] }),
+        chunk({ tool_calls: [{ index: 1, id: "call_2", type: "function", function: { name: "get_weather", arguments: '{"city":' } }] }),
+        chunk({ tool_calls: [{ index: 0, function: { arguments: 'ty":"Oslo"}' } }] }),
+        chunk({ tool_calls: [{ index: 1, function: { arguments: '"Rome"}' } }] }),
+        chunk({}, "tool_calls"),
+        `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 20, completion_tokens: 9 } })}\n\n`,
+        "data: [DONE]\n\n",
+      ]) {
+        res.write(event);
+        await delay(1);
+      }
+      res.end();
+    });
+    const seen: string[] = [];
+    const result = await makeExpert().doGenerate({ messages: history, params: { maxTokens: 64 }, tools, onText: (text) => seen.push(text) });
+    expect(seen).toEqual(["Checking. "]);
+    expect(result).toEqual({
+      text: "Checking. ",
+      finishReason: "tool_calls",
+      toolCalls: [
+        { id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } },
+        { id: "call_2", type: "function", function: { name: "get_weather", arguments: '{"city":"Rome"}' } },
+      ],
+      usage: { promptTokens: 20, completionTokens: 9 },
+      warnings: [],
+    });
+  });
+
+  it("sends no tool fields without tools, and a turn cut by max_tokens keeps length without half-written calls", async () => {
+    server.handle((_request, res) =>
+      sendJson(res, 200, {
+        choices: [{ message: { content: null, tool_calls: [{ id: "x", type: "function", function: { name: "get_weather", arguments: '{"ci' } }] }, finish_reason: "length" }],
+      }),
+    );
+    const result = await makeExpert().doGenerate(ask("x", { toolChoice: "required" }));
+    expect(result).toEqual({ text: "", finishReason: "length", usage: { promptTokens: 0, completionTokens: 0 }, warnings: [] });
+    const body = server.requests[0]!.body;
+    expect(Object.keys(body).filter((key) => key.includes("tool"))).toEqual([]);
+  });
+
+  it("declares tools only when configured", () => {
+    expect(makeExpert({ tools: true }).info.tools).toBe(true);
+    expect(new RemoteExpert({ id: "n", baseUrl: server.baseUrl, model: "m", concurrency: 1, timeoutMs: 1_000, maxRetries: 0, tools: false }).info.tools).toBe(false);
+  });
+});
+
+describe("SDK specifics", () => {
+  it("caps a long Retry-After at 5 s rather than holding the slot", async () => {
+    server.handle((_request, res, index) => {
+      if (index === 0) sendJson(res, 503, { error: { message: "later" } }, { "retry-after": "60" });
+      else sendJson(res, 200, completion("capped"));
+    });
+    const result = await makeExpert().doGenerate(ask("x"));
+    expect(result.text).toBe("capped");
+    const gap = server.requests[1]!.at - server.requests[0]!.at;
+    expect(gap).toBeGreaterThanOrEqual(4_900);
+    expect(gap).toBeLessThan(8_000);
+  }, 15_000);
+
+  it("never sends OPENAI_API_KEY from the environment to an endpoint configured without a key", async () => {
+    const saved = process.env.OPENAI_API_KEY;
+    process.env.OPENAI_API_KEY = "sk-from-env";
+    try {
+      server.handle((_request, res) => sendJson(res, 200, completion("ok")));
+      await makeExpert().doGenerate(ask("x"));
+      expect(server.requests[0]?.headers.authorization).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.OPENAI_API_KEY;
+      else process.env.OPENAI_API_KEY = saved;
+    }
+  });
+
+  it("names the network failure of an unreachable endpoint", async () => {
+    await server.close();
+    const error = await rejection(makeExpert({ maxRetries: 0 }).doGenerate(ask("x")));
+    server = await startFakeServer(); // afterEach closes one
+    expect(error.code).toBe("REMOTE_EXPERT_ERROR");
+    expect(error.message).toMatch(/^far: request to http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions failed: .*ECONNREFUSED/);
+  });
+});
