@@ -45,6 +45,8 @@ export interface GenerationParams {
 export interface TokenUsage {
   promptTokens: number;
   completionTokens: number;
+  /** Of promptTokens, those a local expert reused from a sequence's cache (prefix reuse); absent when none reported. */
+  cachedPromptTokens?: number;
 }
 
 /** tool_calls: the turn ended with tool calls for the caller to run. */

@@ -83,7 +83,12 @@ export async function route(parts: PipelineParts, messages: readonly ChatMessage
 }
 
 function addUsage(total: TokenUsage, more: TokenUsage): TokenUsage {
-  return { promptTokens: total.promptTokens + more.promptTokens, completionTokens: total.completionTokens + more.completionTokens };
+  const cached = total.cachedPromptTokens === undefined && more.cachedPromptTokens === undefined ? undefined : (total.cachedPromptTokens ?? 0) + (more.cachedPromptTokens ?? 0);
+  return {
+    promptTokens: total.promptTokens + more.promptTokens,
+    completionTokens: total.completionTokens + more.completionTokens,
+    ...(cached === undefined ? {} : { cachedPromptTokens: cached }),
+  };
 }
 
 

@@ -254,7 +254,11 @@ export class LlamaExpert implements ExpertBackend {
         text: wholeJson ? text.trimEnd() : text,
         finishReason: wholeJson ? "stop" : finishReasonOf(stopReason),
         // The whole prompt, reused tokens included (as OpenAI counts prompt_tokens with a cache).
-        usage: { promptTokens: measured ? measured.promptTokens : used.usedInputTokens, completionTokens: used.usedOutputTokens },
+        usage: {
+          promptTokens: measured ? measured.promptTokens : used.usedInputTokens,
+          completionTokens: used.usedOutputTokens,
+          ...(measured ? { cachedPromptTokens: measured.reusedTokens } : {}),
+        },
         warnings: [],
         ...(measured ? { prefill: measured } : {}),
       };

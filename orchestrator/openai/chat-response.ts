@@ -15,6 +15,8 @@ export function openAIUsage(usage: TokenUsage) {
     prompt_tokens: usage.promptTokens,
     completion_tokens: usage.completionTokens,
     total_tokens: usage.promptTokens + usage.completionTokens,
+    // OpenAI's field for prompt tokens served from a cache: here, a local expert's reused prefix.
+    ...(usage.cachedPromptTokens === undefined ? {} : { prompt_tokens_details: { cached_tokens: usage.cachedPromptTokens } }),
   };
 }
 

@@ -69,7 +69,10 @@ describe("prefix reuse (LlamaExpert, generated MoE model)", () => {
         const reused = await converse(on, opening, questions);
         const fresh = await converse(off, opening, questions);
         expect(reused.map((r) => r.text)).toEqual(fresh.map((r) => r.text));
-        expect(reused.map((r) => r.usage)).toEqual(fresh.map((r) => r.usage));
+        const counts = (r: (typeof reused)[number]) => [r.usage.promptTokens, r.usage.completionTokens];
+        expect(reused.map(counts)).toEqual(fresh.map(counts));
+        expect(fresh.map((r) => r.usage.cachedPromptTokens)).toEqual(fresh.map(() => 0));
+        expect(reused.slice(1).every((r) => r.usage.cachedPromptTokens === r.prefill!.reusedTokens && r.usage.cachedPromptTokens! > 0)).toBe(true);
         for (const result of fresh) expect(result.prefill).toMatchObject({ reusedTokens: 0 });
         expect(reused[0]!.prefill!.reusedTokens).toBe(0);
         for (const result of reused.slice(1)) {
