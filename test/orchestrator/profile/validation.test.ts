@@ -71,7 +71,7 @@ describe("validation files", () => {
     expect(byLine[9]).toMatch(/not a valid regular expression/);
     expect(byLine[10]).toMatch(/grdae/);
     expect(byLine[11]).toMatch(/at least one skill/);
-    expect(byLine[12]).toMatch(/messages\.0\.role/);
+    expect(byLine[12]).toMatch(/messages\[0\]\.role/);
     expect(byLine[13]).toBe('val.jsonl:13: duplicate id "a" (first on line 1)');
   });
 
