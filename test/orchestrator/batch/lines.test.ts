@@ -32,7 +32,7 @@ describe("batch lines", () => {
     expect(() => parseBatchLine("{not json", 4)).toThrowError(/^line 4: not valid JSON/);
     expect(() => parseBatchLine(JSON.stringify({ messages: [] }), 5)).toThrowError(/line 5: custom_id must be a non-empty string/);
     expect(() => parseBatchLine(JSON.stringify({ custom_id: "x", messages: [{ role: "robot", content: "" }] }), 6)).toThrowError(
-      /line 6: messages\.0\.role: Invalid option/,
+      /line 6: messages\[0\]\.role: Invalid option/,
     );
     expect(() => parseBatchLine(JSON.stringify({ custom_id: "x", messages: [{ role: "user", content: "a" }], max_tokens: "9" }), 8)).toThrowError(
       /line 8: max_tokens: .*expected number/,
