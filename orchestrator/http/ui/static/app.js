@@ -183,14 +183,16 @@ function renderChart() {
   const ids = state.experts.map((e) => e.id);
   const left = 36, right = 630, top = 10, plotBottom = 160, eventsTop = 178, eventsBottom = 210;
   const maxBacklog = Math.max(1, ...samples.flatMap((s) => Object.values(s.backlog)));
-  const x = (i) => left + ((right - left) * (HISTORY - samples.length + i)) / (HISTORY - 1);
+  // Time runs right to left from now; a young history spreads over at least 30 seconds.
+  const span = Math.max(30, samples.length) - 1;
+  const x = (i) => right - ((right - left) * (samples.length - 1 - i)) / span;
   const y = (value) => plotBottom - ((plotBottom - top) * value) / maxBacklog;
   const nodes = [
     svg("line", { class: "axis", x1: left, y1: plotBottom, x2: right, y2: plotBottom }),
     svg("line", { class: "axis", x1: left, y1: top, x2: left, y2: plotBottom }),
     svg("text", { x: 4, y: top + 8 }, String(maxBacklog)),
     svg("text", { x: 4, y: plotBottom }, "0"),
-    svg("text", { x: left, y: 174 }, "loads (up) and evictions (down) per second, last 2 minutes"),
+    svg("text", { x: left, y: 174 }, `loads (up) and evictions (down) per second; the last ${span + 1} seconds, now at the right`),
     svg("line", { class: "axis", x1: left, y1: (eventsTop + eventsBottom) / 2, x2: right, y2: (eventsTop + eventsBottom) / 2 }),
   ];
   ids.forEach((id, index) => {
@@ -232,6 +234,12 @@ function recruitList(recruits) {
   return el("ul", { class: "plain" }, ...recruits.map((r) => el("li", { text: `${r.expertId} (weight ${r.weight.toFixed(2)}): ${r.reason}` })));
 }
 
+/** The recruits in one line, with the reasons behind a disclosure (they are long). */
+function recruitSummary(strategy, recruits) {
+  const line = recruits.map((r) => `${r.expertId} ${r.weight.toFixed(2)}`).join(", ");
+  return el("details", {}, el("summary", { text: `${strategy}: ${line}` }), recruitList(recruits));
+}
+
 function renderTraces() {
   $("traces-empty").hidden = state.traces.length > 0;
   const rows = state.traces.map((t) =>
@@ -241,7 +249,7 @@ function renderTraces() {
       el("td", { text: new Date(t.at).toLocaleTimeString() }),
       el("td", { text: `${t.question}${t.workClass === "batch" ? " (batch)" : ""}` }),
       el("td", { text: t.skills.map((s) => `${s.skill} ${s.score}`).join(", ") || "-" }),
-      el("td", {}, el("span", { text: `${t.strategy}: ` }), recruitList(t.recruits)),
+      el("td", {}, recruitSummary(t.strategy, t.recruits)),
       el("td", { text: `${t.aggregation.method}${t.aggregation.aggregator ? ` by ${t.aggregation.aggregator}` : ""}: ${t.aggregation.reason}` }),
       el("td", { text: `tag ${fixed(t.times.tagMs)}, recruit ${fixed(t.times.recruitMs)}, run ${fixed(t.times.runMs)}, aggregate ${fixed(t.times.aggregateMs)}, total ${fixed(t.times.totalMs)}` }),
     ),
