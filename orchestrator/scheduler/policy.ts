@@ -130,7 +130,7 @@ interface Tier {
   draining: ReadonlySet<string>;
   /** Experts that must not be evicted by this tier (they hold online work). */
   protect: ReadonlySet<string>;
-  /** Online preemption: ignores `prefetch` and reports whom it waits for. */
+  /** Online preemption: reports whom it waits for (they take no new batch items). */
   preempt: boolean;
   /**
    * Latency first (online): the expert whose oldest item waited longest goes first. Otherwise (batch)
@@ -184,7 +184,7 @@ function tier(input: PolicyInput, t: Tier): TierResult {
     return { decision: { kind: "refuse", expertId: target.id, reason: describeShortfall(target, input.budget) }, draining: [] };
   }
   const generating = t.experts.find((e) => e.local && e.inFlight > 0);
-  if (input.prefetch === false && !t.preempt && generating) return wait(`no prefetch: ${target.id} loads after ${generating.id} finishes`);
+  if (input.prefetch === false && generating) return wait(`no prefetch: ${target.id} loads after ${generating.id} finishes`);
   if (fits(target.memory, used, input.budget)) return { decision: { kind: "load", expertId: target.id, evict: [] }, draining: [] };
 
   const evict: string[] = [];

@@ -160,6 +160,9 @@ describe("grouped policy: prefetch", () => {
     expect(decide({ ...input([current, next]), prefetch: true })).toEqual({ kind: "load", expertId: "b", evict: [] });
     expect(decide({ ...input([current, next]), prefetch: false })).toEqual({ kind: "wait", reason: "no prefetch: b loads after a finishes" });
     expect(decide({ ...input([{ ...current, inFlight: 0 }, next]), prefetch: false })).toEqual({ kind: "load", expertId: "b", evict: [] });
+    const chat = { ...next, onlineBacklog: 10, onlineOldestWaitMs: 5 };
+    expect(decide({ ...input([current, chat]), prefetch: false }).kind).toBe("wait");
+    expect(decide({ ...input([current, chat]), prefetch: true }).kind).toBe("load");
   });
 });
 
