@@ -32,6 +32,7 @@ export function createExpert(config: ExpertConfig, context: ExpertFactoryContext
         promptFormat: config.promptFormat,
         reusePrefix: config.reusePrefix,
         runtime: context.runtime,
+        ...(config.tools === undefined ? {} : { tools: config.tools }),
         ...(config.expertUsedCount === undefined ? {} : { expertUsedCount: config.expertUsedCount }),
         ...(config.description === undefined ? {} : { description: config.description }),
       });

@@ -12,7 +12,7 @@
 import type { ChatHistoryItem, ChatWrapper, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel } from "node-llama-cpp";
 import { LlamaChat, LlamaCompletion, resolveChatWrapper } from "node-llama-cpp";
 import { stat } from "node:fs/promises";
-import type { ChatMessage, FinishReason } from "../../kernel/contracts.js";
+import type { ChatMessage, FinishReason, ToolCall } from "../../kernel/contracts.js";
 import { ConclaveError, isAbortError, toConclaveError } from "../../kernel/errors.js";
 import {
   EXPERT_SPEC_VERSION,
@@ -29,6 +29,7 @@ import { renderPlainPrompt } from "./plain-prompt.js";
 import { createJsonSchemaGrammar, jsonAnswerComplete } from "./json-grammar.js";
 import { SlotPool } from "./slot-pool.js";
 import { answeredKey, conversationKey, measurePrefill, PrefixIndex } from "./prefix-reuse.js";
+import { autoCallOptions, forcedCall, forcedNames, supportsTools, toolChatHistory, toToolCalls } from "./tool-calls.js";
 
 export interface LlamaExpertOptions extends ModelSource {
   id: string;
@@ -50,6 +51,8 @@ export interface LlamaExpertOptions extends ModelSource {
    * request. Absent counts as true (the config schema writes it).
    */
   reusePrefix?: boolean;
+  /** Whether it takes `tools`; absent: detected from the model's chat wrapper (tool-calls.ts) when described or loaded. */
+  tools?: boolean;
   runtime: RuntimeOptions;
 }
 
@@ -95,6 +98,7 @@ export class LlamaExpert implements ExpertBackend {
       placement: "local",
       slots: options.sequences,
       contextSize: usableContext(options.contextSize, options.promptFormat ?? "chat"),
+      ...(options.tools === undefined ? {} : { tools: options.tools }),
       ...(options.description === undefined ? {} : { description: options.description }),
     };
   }
@@ -151,6 +155,7 @@ export class LlamaExpert implements ExpertBackend {
       });
       const sequences = Array.from({ length: this.options.sequences }, () => context.getSequence());
       const resident = { model, context, pool: new SlotPool(sequences), chatWrapper: resolveChatWrapper(model) };
+      this.detectTools(resident.chatWrapper);
       if (this.closed) {
         await this.dispose(resident);
         throw new ConclaveError("CLOSED", `expert ${this.info.id} was closed while loading`);
@@ -196,8 +201,20 @@ export class LlamaExpert implements ExpertBackend {
       const path = await this.modelPath();
       const [info, file] = await Promise.all([readModelFile(path), stat(path)]);
       this.shape = describeModelFile(info, file.size, this.options.expertUsedCount);
+      // Before any load, so that recruitment knows which experts take tools: the wrapper the file's
+      // metadata resolves to (the load resolves it again, with the tokenizer, and has the last word).
+      try {
+        this.detectTools(resolveChatWrapper({ fileInfo: info, filename: path, warningLogs: false }) ?? undefined);
+      } catch {
+        this.detectTools(undefined);
+      }
     }
     return this.shape;
+  }
+
+  private detectTools(wrapper: ChatWrapper | undefined): void {
+    if (this.options.tools !== undefined) return;
+    this.info.tools = this.options.promptFormat !== "plain" && wrapper !== undefined && supportsTools(wrapper);
   }
 
   async estimateMemory(): Promise<MemoryEstimate> {
@@ -224,7 +241,12 @@ export class LlamaExpert implements ExpertBackend {
     let keepState = false;
     try {
       const { params } = request;
-      const grammar = params.jsonSchema ? await this.grammarFor(params.jsonSchema) : undefined;
+      const warnings: string[] = [];
+      // Tools on a chat-format expert; "none" keeps them out of the prompt (the history's calls stay).
+      const tools = request.tools?.length && request.toolChoice !== "none" && this.options.promptFormat !== "plain" ? request.tools : undefined;
+      const forced = tools ? forcedNames(tools, request.toolChoice) : undefined;
+      if (tools && params.jsonSchema) warnings.push(`${this.info.id}: response_format is not applied to a turn that may call tools`);
+      const grammar = params.jsonSchema && !tools ? await this.grammarFor(params.jsonSchema) : undefined;
       const options = {
         maxTokens: params.maxTokens,
         ...(params.temperature === undefined ? {} : { temperature: params.temperature }),
@@ -236,10 +258,12 @@ export class LlamaExpert implements ExpertBackend {
         ...(request.onText ? { onTextChunk: request.onText } : {}),
         onToken: prefill.onToken,
       };
-      const { text, stopReason } =
+      const { text, stopReason, toolCalls } =
         this.options.promptFormat === "plain"
           ? await this.complete(sequence, renderPlainPrompt(request.messages), options)
-          : await this.chat(sequence, resident.chatWrapper, request.messages, options);
+          : forced && tools
+            ? { text: "", ...(await forcedCall(await this.forcedContext(resident, sequence), request.messages, tools, forced, options)) }
+            : await this.chat(sequence, resident.chatWrapper, request.messages, options, tools ? autoCallOptions(tools, request.parallelToolCalls) : undefined);
       const used = sequence.tokenMeter.diff(before);
       const measured = prefill.result();
       if (reuse) {
@@ -250,16 +274,18 @@ export class LlamaExpert implements ExpertBackend {
       // A JSON answer is padded with newlines before the grammar lets it stop: a budget that ends in
       // the padding cut nothing, so the answer is whole ("stop"); one that ends inside it is "length".
       const wholeJson = grammar !== undefined && stopReason === "maxTokens" && jsonAnswerComplete(text);
+      const calls = toolCalls?.length ? { toolCalls, finishReason: "tool_calls" as const } : {};
       return {
         text: wholeJson ? text.trimEnd() : text,
         finishReason: wholeJson ? "stop" : finishReasonOf(stopReason),
+        ...calls,
         // The whole prompt, reused tokens included (as OpenAI counts prompt_tokens with a cache).
         usage: {
           promptTokens: measured ? measured.promptTokens : used.usedInputTokens,
           completionTokens: used.usedOutputTokens,
           ...(measured ? { cachedPromptTokens: measured.reusedTokens } : {}),
         },
-        warnings: [],
+        warnings,
         ...(measured ? { prefill: measured } : {}),
       };
     } catch (error) {
@@ -283,11 +309,18 @@ export class LlamaExpert implements ExpertBackend {
     chatWrapper: ChatWrapper,
     messages: GenerateRequest["messages"],
     options: GenerationOptions,
-  ): Promise<{ text: string; stopReason: string }> {
+    functions?: ReturnType<typeof autoCallOptions>,
+  ): Promise<{ text: string; stopReason: string; toolCalls?: ToolCall[] }> {
     // The wrapper is resolved once per load: resolving it renders the model's Jinja template several
     // times (measured ~150 ms per request on a tiny model when left to LlamaChat's "auto").
     const chat = new LlamaChat({ contextSequence: sequence, chatWrapper, autoDisposeSequence: false });
     try {
+      if (functions) {
+        // LlamaChat takes either a grammar or functions; doGenerate gives no grammar with tools.
+        const { grammar: _none, ...rest } = options;
+        const response = await chat.generateResponse(toChatHistory(messages), { ...rest, ...functions });
+        return { text: response.response, stopReason: response.metadata.stopReason, toolCalls: toToolCalls(response.functionCalls) };
+      }
       const response = await chat.generateResponse(toChatHistory(messages), options);
       return { text: response.response, stopReason: response.metadata.stopReason };
     } finally {
@@ -295,7 +328,7 @@ export class LlamaExpert implements ExpertBackend {
     }
   }
 
-  private async complete(sequence: LlamaContextSequence, prompt: string, options: GenerationOptions): Promise<{ text: string; stopReason: string }> {
+  private async complete(sequence: LlamaContextSequence, prompt: string, options: GenerationOptions): Promise<{ text: string; stopReason: string; toolCalls?: ToolCall[] }> {
     const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
     try {
       // The default repeat penalty corrupts short exact answers such as "aab" or "1111".
@@ -304,6 +337,11 @@ export class LlamaExpert implements ExpertBackend {
     } finally {
       completion.dispose({ disposeSequence: false });
     }
+  }
+
+  private async forcedContext(resident: Resident, sequence: LlamaContextSequence) {
+    const llama = await getRuntime(this.options.runtime);
+    return { llama, model: resident.model, sequence, chatWrapper: resident.chatWrapper, grammarFor: (schema: Record<string, unknown>) => this.grammarFor(schema) };
   }
 
   private grammarFor(schema: Record<string, unknown>): Promise<LlamaGrammar> {
@@ -370,15 +408,7 @@ function finishReasonOf(stopReason: string): FinishReason {
   return "stop";
 }
 
-/** OpenAI-style messages to node-llama-cpp's chat history; system messages are merged in order. */
+/** OpenAI-style messages to node-llama-cpp's chat history, tool calls and their results included (tool-calls.ts). */
 export function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
-  const history: ChatHistoryItem[] = [];
-  for (const message of messages) {
-    if (message.role === "system") history.push({ type: "system", text: message.content });
-    else if (message.role === "assistant") history.push({ type: "model", response: [message.content] });
-    else history.push({ type: "user", text: message.role === "tool" ? `Tool result: ${message.content}` : message.content });
-  }
-  // generateResponse continues the last model turn, so an empty one is where the answer goes.
-  history.push({ type: "model", response: [] });
-  return history;
+  return toolChatHistory(messages);
 }

@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { ConclaveError } from "../../kernel/errors.js";
 import { mulberry32 } from "../../kernel/prng.js";
 import { tensorBytes, writeGguf, type KvValue, type TensorSource, type TensorType } from "./gguf-writer.js";
-import { buildVocabulary, vocabularyKv, type TestVocabulary } from "./tokenizer.js";
+import { buildVocabulary, CHATML_TEMPLATE, QWEN25_TEMPLATE, vocabularyKv, type TestVocabulary } from "./tokenizer.js";
 
 /** Bumped whenever the bytes a spec produces change, so cached files are rewritten. */
 export const GENERATOR_VERSION = 1;
@@ -33,9 +33,12 @@ export interface TestModelSpec {
   seed?: number;
   /** Grow the model to about this many bytes. */
   targetBytes?: number;
+  /** The chat template in the file; absent: ChatML. "qwen2.5": Qwen 2.5's, with function calling. */
+  chatTemplate?: "qwen2.5";
 }
 
-export type ResolvedSpec = Required<Omit<TestModelSpec, "targetBytes">>;
+/** `chatTemplate` stays optional, so that the specs (and cache keys) of ChatML models are unchanged. */
+export type ResolvedSpec = Required<Omit<TestModelSpec, "targetBytes" | "chatTemplate">> & Pick<TestModelSpec, "chatTemplate">;
 
 export interface TestModelInfo {
   path: string;
@@ -63,6 +66,7 @@ export function resolveSpec(spec: TestModelSpec): ResolvedSpec {
     contextLength: spec.contextLength ?? 1024,
     quant: spec.quant ?? "Q8_0",
     seed: spec.seed ?? 0,
+    ...(spec.chatTemplate === undefined ? {} : { chatTemplate: spec.chatTemplate }),
   };
   validate(resolved);
   return spec.targetBytes === undefined ? resolved : growTo(resolved, spec.targetBytes);
@@ -198,7 +202,7 @@ function metadata(spec: ResolvedSpec, vocabulary: TestVocabulary): Array<readonl
     );
   }
   kv.push(["conclave.generator_version", u32(GENERATOR_VERSION)], ["conclave.seed", u32(spec.seed >>> 0)]);
-  return [...kv, ...vocabularyKv(vocabulary)];
+  return [...kv, ...vocabularyKv(vocabulary, spec.chatTemplate === "qwen2.5" ? QWEN25_TEMPLATE : CHATML_TEMPLATE)];
 }
 
 function describe(path: string, bytes: number, spec: ResolvedSpec, tensors: TensorSource[]): TestModelInfo {

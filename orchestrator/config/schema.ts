@@ -81,6 +81,8 @@ const llamaExpert = z.strictObject({
    * evaluated again (llama-server's slot reuse). false clears every sequence after each request.
    */
   reusePrefix: z.boolean().default(true),
+  /** Whether it takes OpenAI `tools`; absent: detected from the model's chat wrapper (function-calling templates only). */
+  tools: z.boolean().optional(),
   cost: expertCost.optional(),
 });
 
