@@ -135,6 +135,8 @@ export interface RoutingTrace {
     cost?: number;
     /** Local experts: time to the first token, prompt tokens evaluated and reused from a sequence's cache. */
     prefill?: { ms: number; promptTokens: number; evaluatedTokens: number; reusedTokens: number };
+    /** The calls this expert's turn made. */
+    toolCalls?: ToolCall[];
   }>;
   failures: ExpertFailure[];
   warnings: string[];
@@ -167,12 +169,18 @@ export interface Instance {
    * drop its oldest turns until it fits; the trace then says what was dropped.
    */
   truncate?: "oldest";
+  /** Functions the answer may call: only tool-capable experts are recruited. */
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  parallelToolCalls?: boolean;
 }
 
 export interface InstanceOutcome {
   id: string;
   text: string;
   finishReason: FinishReason;
+  /** The calls of the turn, when finishReason is "tool_calls": one expert's turn, never a mix. */
+  toolCalls?: ToolCall[];
   usage: TokenUsage;
   trace: RoutingTrace;
 }
