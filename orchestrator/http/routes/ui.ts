@@ -15,7 +15,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { readFileSync } from "node:fs";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import { ConclaveError } from "../../../kernel/errors.js";
 import type { BatchService } from "../../batches/service.js";
 import type { Principal } from "../../principal.js";
@@ -122,7 +122,7 @@ export function uiRoutes(app: FastifyInstance, context: ServerContext, options: 
     done();
   });
 
-  const page = (name: string, type: string) => async (_request: unknown, reply: import("fastify").FastifyReply) =>
+  const page = (name: string, type: string) => async (_request: unknown, reply: FastifyReply) =>
     reply.headers({ ...SECURITY_HEADERS, "content-type": type }).send(files.get(name));
 
   app.get("/ui", { schema: { hide: true } }, page("index.html", "text/html; charset=utf-8"));
