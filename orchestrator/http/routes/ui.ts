@@ -28,6 +28,7 @@ export const UI_SHELL_PATHS = /^\/ui(\/assets\/[A-Za-z0-9_.-]+)?\/?(\?|$)/;
 
 const TRACES = 50;
 const TICK_MS = 1000;
+const BATCH_RELIST_TICKS = 5;
 /** Two minutes of samples for the chart. */
 const HISTORY = 120;
 
@@ -87,6 +88,11 @@ export function uiRoutes(app: FastifyInstance, context: ServerContext, options: 
     client.stream.send({ type: "batches", batches: list.data });
   };
 
+  // Batch lists are read from disk, so only while a batch is running, when the running set changes,
+  // and every BATCH_RELIST_TICKS otherwise (a batch that fails validation never runs).
+  let ticks = 0;
+  let running = "";
+  let settling = 0;
   const tick = async () => {
     if (ticking) return;
     ticking = true;
@@ -94,9 +100,14 @@ export function uiRoutes(app: FastifyInstance, context: ServerContext, options: 
       const snapshot = feed.snapshot();
       history.push(sample(snapshot));
       if (history.length > HISTORY) history.shift();
+      const active = options.batches?.activeIds().join(",") ?? "";
+      // A batch leaves the running set just before its final status is written: list twice more.
+      if (active !== running) settling = 2;
+      running = active;
+      const relist = active !== "" || settling-- > 0 || ++ticks % BATCH_RELIST_TICKS === 0;
       for (const client of clients) {
         client.stream.send({ type: "stats", ...snapshot });
-        await sendBatches(client).catch(() => undefined);
+        if (relist) await sendBatches(client).catch(() => undefined);
       }
     } finally {
       ticking = false;
