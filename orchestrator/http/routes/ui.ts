@@ -6,9 +6,10 @@
  * principal like every API route, so with keys on it needs `Authorization: Bearer <key>`. The page
  * reads the stream with fetch (EventSource cannot send headers) and keeps the key in sessionStorage.
  *
- * Events, each one `data: {"type": ...}`: `hello` (config summary, the sampled history of backlog,
- * loads and evictions, the viewer's recent traces), then `stats` every second (every expert's
- * state, memory, sequences, backlog), `trace` for each instance answered (the viewer's own unless
+ * Events, each one `data: {"type": ...}`: `hello` (config summary, two minutes of samples of
+ * loads, evictions and each second's peak backlog, the viewer's recent traces), then `stats` every
+ * second (every expert's state, memory, sequences, backlog and that second's peak backlog),
+ * `trace` for each instance answered (the viewer's own unless
  * admin or keys off, see ../ui/feed.ts) and `batches` whenever the viewer's batch list changes.
  * Streams end when the server closes (before it waits for connections), so they never hold a
  * shutdown open.
@@ -29,6 +30,7 @@ export const UI_SHELL_PATHS = /^\/ui(\/assets\/[A-Za-z0-9_.-]+)?\/?(\?|$)/;
 const TRACES = 50;
 const TICK_MS = 1000;
 const BATCH_RELIST_TICKS = 5;
+const PEEKS_PER_TICK = 4;
 /** Two minutes of samples for the chart. */
 const HISTORY = 120;
 
@@ -72,12 +74,18 @@ export function uiRoutes(app: FastifyInstance, context: ServerContext, options: 
   const clients = new Set<Client>();
   let ticking = false;
 
-  const sample = (snapshot: Snapshot): Sample => ({
-    at: snapshot.at,
-    loads: snapshot.loads,
-    evictions: snapshot.evictions,
-    backlog: Object.fromEntries(snapshot.experts.map((e) => [e.id, e.backlog])),
-  });
+  // A batch can fill and drain a backlog between two ticks: the chart plots each second's peak,
+  // watched PEEKS_PER_TICK times a second.
+  let peaks: Record<string, number> = {};
+  const peek = () => {
+    for (const [id, counters] of Object.entries(orchestrator.stats().experts)) peaks[id] = Math.max(peaks[id] ?? 0, counters.backlog);
+  };
+  const sample = (snapshot: Snapshot): Sample => {
+    peek();
+    const backlog = peaks;
+    peaks = {};
+    return { at: snapshot.at, loads: snapshot.loads, evictions: snapshot.evictions, backlog };
+  };
 
   const sendBatches = async (client: Client) => {
     if (!options.batches) return;
@@ -98,7 +106,8 @@ export function uiRoutes(app: FastifyInstance, context: ServerContext, options: 
     ticking = true;
     try {
       const snapshot = feed.snapshot();
-      history.push(sample(snapshot));
+      const latest = sample(snapshot);
+      history.push(latest);
       if (history.length > HISTORY) history.shift();
       const active = options.batches?.activeIds().join(",") ?? "";
       // A batch leaves the running set just before its final status is written: list twice more.
@@ -106,7 +115,7 @@ export function uiRoutes(app: FastifyInstance, context: ServerContext, options: 
       running = active;
       const relist = active !== "" || settling-- > 0 || ++ticks % BATCH_RELIST_TICKS === 0;
       for (const client of clients) {
-        client.stream.send({ type: "stats", ...snapshot });
+        client.stream.send({ type: "stats", ...snapshot, peakBacklog: latest.backlog });
         if (relist) await sendBatches(client).catch(() => undefined);
       }
     } finally {
@@ -115,6 +124,8 @@ export function uiRoutes(app: FastifyInstance, context: ServerContext, options: 
   };
   const timer = setInterval(() => void tick(), TICK_MS);
   timer.unref();
+  const peeker = setInterval(peek, TICK_MS / PEEKS_PER_TICK);
+  peeker.unref();
 
   const endAll = () => {
     for (const client of clients) {
@@ -125,6 +136,7 @@ export function uiRoutes(app: FastifyInstance, context: ServerContext, options: 
   };
   app.addHook("preClose", (done) => {
     clearInterval(timer);
+    clearInterval(peeker);
     endAll();
     done();
   });

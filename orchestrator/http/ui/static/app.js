@@ -58,6 +58,7 @@ async function errorMessage(response) {
 // ---- API key ----
 
 function askForKey(message) {
+  $("summary").textContent = "";
   $("key-panel").hidden = false;
   $("key-message").textContent = message;
   $("key-input").focus();
@@ -124,7 +125,8 @@ function handleEvent(event) {
       break;
     case "stats":
       state.experts = event.experts;
-      state.history.push({ at: event.at, loads: event.loads, evictions: event.evictions, backlog: Object.fromEntries(event.experts.map((e) => [e.id, e.backlog])) });
+      // The chart plots each second's peak backlog (the server watches it four times a second).
+      state.history.push({ at: event.at, loads: event.loads, evictions: event.evictions, backlog: event.peakBacklog ?? Object.fromEntries(event.experts.map((e) => [e.id, e.backlog])) });
       if (state.history.length > HISTORY) state.history.shift();
       renderExperts(event);
       renderChart();
@@ -223,7 +225,7 @@ function renderChart() {
   $("legend").replaceChildren(...legend, el("li", {}, loadSwatch, "model loads"), el("li", {}, evictSwatch, "evictions"));
   const latest = samples.at(-1);
   const backlogNow = latest ? ids.map((id) => `${id} ${latest.backlog[id] ?? 0}`).join(", ") : "no samples yet";
-  $("chart-summary").textContent = `Backlog now: ${backlogNow}. In the last ${samples.length} seconds: ${loads} model loads, ${evictions} evictions.`;
+  $("chart-summary").textContent = `Backlog in the last second (peak): ${backlogNow}. In the last ${samples.length} seconds: ${loads} model loads, ${evictions} evictions.`;
 }
 
 // ---- traces ----
