@@ -17,6 +17,8 @@ import {
   fit,
   generationParams,
   route,
+  toolRequest,
+  wantsTools,
   type AnswerOptions,
   type ContextFit,
   type PipelineParts,
@@ -186,6 +188,9 @@ export class Orchestrator implements WorkerEngine {
       competenceWeight: (id) => profileVoteWeight(profile?.experts, id, competenceWeight),
       cascadeThreshold: config.routing.cascade.threshold,
       contextOf: (id) => contextWindow(experts.get(id)),
+      // Read when asked: a local expert's capability is known once it was described (at start).
+      toolCapable: (id) => experts.get(id)?.info.tools === true,
+      toolExperts: () => available.filter((id) => experts.get(id)?.info.tools === true),
     };
     return new Orchestrator(config, experts, statuses, scheduler, parts, synthetic, budget, spending);
   }
@@ -208,10 +213,10 @@ export class Orchestrator implements WorkerEngine {
   }
 
   /** Dry run: skills and recruits, no generation. With an expert id, routing is bypassed. */
-  async route(messages: readonly ChatMessage[], expertId?: string): Promise<RouteResult> {
+  async route(messages: readonly ChatMessage[], expertId?: string, options: { tools?: boolean } = {}): Promise<RouteResult> {
     if (this.closed) throw new ConclaveError("CLOSED", "conclave is shutting down");
     await this.validateExpert(expertId);
-    return route(this.parts, messages, expertId);
+    return route(this.parts, messages, expertId, options.tools ?? false);
   }
 
   /**
@@ -223,7 +228,7 @@ export class Orchestrator implements WorkerEngine {
     // A queued job passed no door that checked its context: it is checked here, for this recruit.
     const fitted = await fit(this.parts, instance, { skills: [], recruitment: { strategy: "direct", recruits: [{ expertId, weight: 1, reason: "queued job" }] }, tagMs: 0, recruitMs: 0 });
     const params = { ...generationParams(this.parts, fitted.instance), ...(fitted.maxTokens === undefined ? {} : { maxTokens: fitted.maxTokens }) };
-    const result = await this.scheduler.submit(expertId, { messages: fitted.instance.messages, params, ...(signal ? { signal } : {}) }, { workClass: "batch" });
+    const result = await this.scheduler.submit(expertId, { messages: fitted.instance.messages, params, ...toolRequest(fitted.instance), ...(signal ? { signal } : {}) }, { workClass: "batch" });
     return fitted.warnings.length ? { ...result, warnings: [...fitted.warnings, ...result.warnings] } : result;
   }
 
@@ -289,7 +294,7 @@ export class Orchestrator implements WorkerEngine {
     const routes = await Promise.all(
       lines.map(({ instance, expertId }) =>
         this.validateExpert(expertId)
-          .then(() => route(this.parts, instance.messages, expertId))
+          .then(() => route(this.parts, instance.messages, expertId, wantsTools(instance)))
           .then((routed) => ({ routed }), (error: unknown) => ({ error: toConclaveError(error) })),
       ),
     );

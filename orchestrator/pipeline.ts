@@ -16,6 +16,7 @@ import type { Config } from "./config/schema.js";
 import { buildSynthesisMessages } from "./aggregate/synthesize.js";
 import { planAggregation, type AggregationPlan, type WeightedAnswer } from "./aggregate/plan.js";
 import { majorityVote } from "./aggregate/vote.js";
+import { planToolTurn } from "./aggregate/tool-turn.js";
 import type { Scheduler } from "./scheduler/scheduler.js";
 import { fitContext, type ContextFit, type ContextWindow } from "./context-fit.js";
 export type { ContextFit } from "./context-fit.js";
@@ -42,6 +43,10 @@ export interface PipelineParts {
   cascadeThreshold?: number;
   /** An expert's context window, when its backend declares one: requests that cannot fit are refused before generation. */
   contextOf?: (expertId: string) => ContextWindow | undefined;
+  /** Whether an expert takes `tools` (its backend's info.tools); absent: none does. */
+  toolCapable?: (expertId: string) => boolean;
+  /** The available tool-capable experts, most suitable first: the fallback when no recruit takes tools. */
+  toolExperts?: () => readonly string[];
 }
 
 export interface AnswerOptions {
@@ -64,7 +69,51 @@ export function routingText(messages: readonly ChatMessage[]): string {
   return messages.at(-1)?.content ?? "";
 }
 
-export async function route(parts: PipelineParts, messages: readonly ChatMessage[], expertId?: string): Promise<RouteResult> {
+/** Whether an instance's answer may call tools (tool_choice "none" still needs capable experts: its history holds calls). */
+export function wantsTools(instance: Pick<Instance, "tools">): boolean {
+  return (instance.tools?.length ?? 0) > 0;
+}
+
+export async function route(parts: PipelineParts, messages: readonly ChatMessage[], expertId?: string, tools = false): Promise<RouteResult> {
+  const routed = await routeAny(parts, messages, expertId);
+  return tools ? toolCapableOnly(parts, routed) : routed;
+}
+
+/**
+ * A request with tools goes to tool-capable experts only: the others are dropped from the recruits
+ * (weights renormalised); when none is left, the first available tool-capable expert answers alone.
+ */
+function toolCapableOnly(parts: PipelineParts, routed: RouteResult): RouteResult {
+  const capable = (id: string) => parts.toolCapable?.(id) === true;
+  const { recruitment } = routed;
+  if (recruitment.strategy === "direct") {
+    const id = recruitment.recruits[0]!.expertId;
+    if (!capable(id)) throw new ConclaveError("INVALID_REQUEST", `tools: expert ${id} cannot call tools (its chat template has no function calling; experts[].tools)`, { param: "tools" });
+    return routed;
+  }
+  const kept = recruitment.recruits.filter((recruit) => capable(recruit.expertId));
+  const dropped = recruitment.recruits.filter((recruit) => !capable(recruit.expertId)).map((recruit) => recruit.expertId);
+  if (dropped.length === 0) return routed;
+  if (kept.length > 0) {
+    const total = kept.reduce((sum, recruit) => sum + recruit.weight, 0) || 1;
+    const recruits = kept.map((recruit) => ({ ...recruit, weight: recruit.weight / total }));
+    return { ...routed, recruitment: { ...recruitment, recruits, fallback: joinNote(recruitment.fallback, `tools: left out ${dropped.join(", ")} (cannot call tools)`) } };
+  }
+  const fallback = parts.toolExperts?.()[0];
+  if (fallback === undefined) throw new ConclaveError("UNSUPPORTED_PARAMETER", "tools: no expert of this ensemble can call tools", { param: "tools" });
+  return {
+    ...routed,
+    recruitment: {
+      ...recruitment,
+      recruits: [{ expertId: fallback, weight: 1, reason: "the first tool-capable expert (no recruit can call tools)" }],
+      fallback: joinNote(recruitment.fallback, `tools: none of ${dropped.join(", ")} can call tools; ${fallback} answers`),
+    },
+  };
+}
+
+const joinNote = (before: string | undefined, note: string) => (before ? `${before}; ${note}` : note);
+
+async function routeAny(parts: PipelineParts, messages: readonly ChatMessage[], expertId?: string): Promise<RouteResult> {
   const started = performance.now();
   if (expertId) {
     return {
@@ -133,6 +182,7 @@ export async function runRecruits(
         const result = await parts.scheduler.submit(expertId, {
           messages: instance.messages,
           params,
+          ...toolRequest(instance),
           ...(options.signal ? { signal: options.signal } : {}),
           ...(streamDirect ? { onText: streamDirect } : {}),
         }, { workClass: options.workClass ?? "online" });
@@ -144,9 +194,19 @@ export async function runRecruits(
   );
 }
 
+/** The tool fields of a recruit's request. */
+export function toolRequest(instance: Instance): Pick<GenerateRequest, "tools" | "toolChoice" | "parallelToolCalls"> {
+  if (!wantsTools(instance)) return {};
+  return {
+    tools: instance.tools!,
+    ...(instance.toolChoice === undefined ? {} : { toolChoice: instance.toolChoice }),
+    ...(instance.parallelToolCalls === undefined ? {} : { parallelToolCalls: instance.parallelToolCalls }),
+  };
+}
+
 export async function answer(parts: PipelineParts, instance: Instance, options: AnswerOptions = {}): Promise<InstanceOutcome> {
   const started = performance.now();
-  const routed = options.routed ?? (await route(parts, instance.messages, options.expertId));
+  const routed = options.routed ?? (await route(parts, instance.messages, options.expertId, wantsTools(instance)));
   const fitted = options.fit ?? (await fit(parts, instance, routed));
   const run = { ...options, fit: fitted };
   const runStarted = performance.now();
@@ -236,6 +296,9 @@ export async function aggregate(
   }
 
   const aggregateStarted = performance.now();
+  if (answers.some((a) => a.result.toolCalls?.length)) {
+    return toolTurnOutcome(instance, routed, answers, usage, failures, warnings, times, options, aggregateStarted, streamedDirect);
+  }
   let synthesisCost = 0;
   let plan: AggregationPlan = planAggregation(answers, {
     method: parts.aggregation.method,
@@ -314,6 +377,7 @@ export async function aggregate(
         ms: Math.round(a.ms),
         ...(a.result.cost === undefined ? {} : { cost: a.result.cost }),
         ...(a.result.prefill ? { prefill: { ...a.result.prefill, ms: round(a.result.prefill.ms) } } : {}),
+        ...(a.result.toolCalls?.length ? { toolCalls: a.result.toolCalls } : {}),
       })),
       cost: answers.reduce((sum, a) => sum + (a.result.cost ?? 0), synthesisCost),
       failures,
@@ -324,6 +388,58 @@ export async function aggregate(
         recruitMs: round(routed.recruitMs),
         runMs: round(times.runMs),
         aggregateMs: round(aggregateMs),
+        totalMs: round(performance.now() - times.started),
+      },
+    },
+  };
+}
+
+/**
+ * The answer when a recruit called tools: one expert's whole turn (aggregate/tool-turn.ts), never
+ * synthesised (an aggregator cannot merge calls). Its text, if any, is streamed unless it already was.
+ */
+function toolTurnOutcome(
+  instance: Instance,
+  routed: RouteResult,
+  answers: ReadonlyArray<WeightedAnswer & { result: GenerateResult; ms: number }>,
+  usage: TokenUsage,
+  failures: ExpertFailure[],
+  warnings: string[],
+  times: { runMs: number; started: number },
+  options: Pick<AnswerOptions, "onText" | "fit">,
+  aggregateStarted: number,
+  streamedDirect: boolean,
+): InstanceOutcome {
+  const plan = planToolTurn(answers.map((a) => ({ expertId: a.expertId, weight: a.weight, text: a.text, ...(a.result.toolCalls ? { toolCalls: a.result.toolCalls } : {}) })));
+  const chosen = answers.find((a) => a.expertId === plan.turn.expertId)!;
+  if (!streamedDirect && plan.turn.text !== "") options.onText?.(plan.turn.text);
+  return {
+    id: instance.id,
+    text: plan.turn.text,
+    finishReason: chosen.result.finishReason,
+    ...(plan.turn.toolCalls?.length ? { toolCalls: plan.turn.toolCalls } : {}),
+    usage,
+    trace: {
+      skills: routed.skills,
+      recruitment: routed.recruitment,
+      aggregation: { method: plan.method, reason: `tool turn: ${plan.reason}` },
+      answers: answers.map((a) => ({
+        expertId: a.expertId,
+        text: a.text,
+        ms: Math.round(a.ms),
+        ...(a.result.cost === undefined ? {} : { cost: a.result.cost }),
+        ...(a.result.prefill ? { prefill: { ...a.result.prefill, ms: round(a.result.prefill.ms) } } : {}),
+        ...(a.result.toolCalls?.length ? { toolCalls: a.result.toolCalls } : {}),
+      })),
+      cost: answers.reduce((sum, a) => sum + (a.result.cost ?? 0), 0),
+      failures,
+      warnings,
+      ...(options.fit?.truncation ? { truncation: options.fit.truncation } : {}),
+      times: {
+        tagMs: round(routed.tagMs),
+        recruitMs: round(routed.recruitMs),
+        runMs: round(times.runMs),
+        aggregateMs: round(performance.now() - aggregateStarted),
         totalMs: round(performance.now() - times.started),
       },
     },

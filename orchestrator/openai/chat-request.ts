@@ -3,14 +3,16 @@
  * remote mode). Input: the JSON body. Output: an instance for the pipeline, the model asked for,
  * the streaming options, and warnings for parameters that were accepted but cannot be honoured.
  * Failures: INVALID_REQUEST naming the field in OpenAI's form (`messages[0].content[0].type: ...`),
- * UNSUPPORTED_PARAMETER for parameters whose absence would change the answer's meaning (n > 1, tools,
- * logprobs, image/audio/file content). Unknown fields are accepted, as OpenAI-compatible servers do;
+ * UNSUPPORTED_PARAMETER for parameters whose absence would change the answer's meaning (n > 1, the
+ * legacy `functions`, logprobs, image/audio/file content). Tools: `tools` (function tools),
+ * `tool_choice` (auto, none, required, a named function), `parallel_tool_calls`, assistant
+ * `tool_calls` and `tool` messages with `tool_call_id` become the instance's tool fields. Unknown fields are accepted, as OpenAI-compatible servers do;
  * unknown content part types are not (their text would be dropped silently).
  * Limits that depend on the experts (max_tokens, the prompt's length) are checked after routing,
  * in the pipeline (`orchestrator/context-fit.ts`).
  */
 import { z } from "zod";
-import type { ChatMessage, GenerationParams, Instance } from "../../kernel/contracts.js";
+import type { ChatMessage, GenerationParams, Instance, ToolChoice, ToolDefinition } from "../../kernel/contracts.js";
 import { ConclaveError } from "../../kernel/errors.js";
 
 /** Content parts OpenAI defines that carry no text: known, so refused as unsupported rather than unknown. */
@@ -20,11 +22,32 @@ const contentPart = z.discriminatedUnion("type", [
   z.looseObject({ type: z.literal("refusal"), refusal: z.string() }),
   z.looseObject({ type: z.enum(MEDIA_PARTS) }),
 ]);
+const toolCall = z.looseObject({
+  id: z.string().min(1),
+  type: z.literal("function"),
+  function: z.looseObject({ name: z.string().min(1), arguments: z.string() }),
+});
 const message = z.looseObject({
   role: z.enum(["system", "developer", "user", "assistant", "tool"]),
   content: z.union([z.string(), z.array(contentPart), z.null()]).optional(),
   name: z.string().optional(),
+  tool_calls: z.array(toolCall).nullish(),
+  tool_call_id: z.string().optional(),
 });
+const toolDefinition = z.looseObject({
+  type: z.literal("function"),
+  function: z.looseObject({
+    // OpenAI's own rule for function names.
+    name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "must be 1-64 letters, digits, underscores or dashes"),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    strict: z.boolean().nullish(),
+  }),
+});
+const toolChoice = z.union([
+  z.enum(["auto", "none", "required"]),
+  z.looseObject({ type: z.literal("function"), function: z.looseObject({ name: z.string().min(1) }) }),
+]);
 
 const responseFormat = z.discriminatedUnion("type", [
   z.looseObject({ type: z.literal("text") }),
@@ -49,7 +72,9 @@ export const chatRequestSchema = z.looseObject({
   response_format: responseFormat.nullish(),
   n: z.number().int().min(1).nullish(),
   logprobs: z.boolean().nullish(),
-  tools: z.array(z.unknown()).nullish(),
+  tools: z.array(toolDefinition).nullish(),
+  tool_choice: toolChoice.nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
   functions: z.array(z.unknown()).nullish(),
   user: z.string().optional(),
   metadata: z.record(z.string(), z.string()).nullish(),
@@ -58,7 +83,7 @@ export const chatRequestSchema = z.looseObject({
 });
 
 /** Accepted, but nothing in a local generation can honour them: reported back, never silently dropped. */
-const IGNORED = ["presence_penalty", "frequency_penalty", "logit_bias", "top_logprobs", "service_tier", "parallel_tool_calls", "reasoning_effort", "modalities", "prediction", "store"];
+const IGNORED = ["presence_penalty", "frequency_penalty", "logit_bias", "top_logprobs", "service_tier", "reasoning_effort", "modalities", "prediction", "store"];
 
 export interface ChatRequest {
   /** The model named by the request; undefined means the default ensemble. */
@@ -118,6 +143,42 @@ function refuseMedia(messages: z.infer<typeof message>[]): void {
   });
 }
 
+/** The instance's tool fields; a tool_choice without tools, or naming a function not among them, is refused as OpenAI does. */
+function toolsOf(request: z.infer<typeof chatRequestSchema>): Pick<Instance, "tools" | "toolChoice" | "parallelToolCalls"> {
+  const tools: ToolDefinition[] = (request.tools ?? []).map(({ function: fn }) => ({
+    type: "function",
+    function: {
+      name: fn.name,
+      ...(fn.description === undefined ? {} : { description: fn.description }),
+      ...(fn.parameters === undefined ? {} : { parameters: fn.parameters }),
+      ...(fn.strict == null ? {} : { strict: fn.strict }),
+    },
+  }));
+  const choice = request.tool_choice ?? undefined;
+  if (tools.length === 0) {
+    if (choice !== undefined) throw new ConclaveError("INVALID_REQUEST", "tool_choice: only allowed when tools are given", { param: "tool_choice" });
+    return {};
+  }
+  const names = new Set<string>();
+  tools.forEach(({ function: fn }, i) => {
+    if (names.has(fn.name)) throw new ConclaveError("INVALID_REQUEST", `tools[${i}].function.name: ${fn.name} is given twice`, { param: `tools[${i}].function.name` });
+    names.add(fn.name);
+  });
+  let toolChoice: ToolChoice | undefined;
+  if (typeof choice === "string") toolChoice = choice;
+  else if (choice) {
+    if (!names.has(choice.function.name)) {
+      throw new ConclaveError("INVALID_REQUEST", `tool_choice.function.name: ${choice.function.name} is not among the tools`, { param: "tool_choice.function.name" });
+    }
+    toolChoice = { type: "function", function: { name: choice.function.name } };
+  }
+  return {
+    tools,
+    ...(toolChoice === undefined ? {} : { toolChoice }),
+    ...(request.parallel_tool_calls == null ? {} : { parallelToolCalls: request.parallel_tool_calls }),
+  };
+}
+
 export function parseChatRequest(body: unknown, id: string): ChatRequest {
   const parsed = chatRequestSchema.safeParse(body);
   if (!parsed.success) {
@@ -131,22 +192,30 @@ export function parseChatRequest(body: unknown, id: string): ChatRequest {
   const request = parsed.data;
   if ((request.n ?? 1) > 1) throw new ConclaveError("UNSUPPORTED_PARAMETER", "n: only one choice per request is supported", { param: "n" });
   if (request.logprobs) throw new ConclaveError("UNSUPPORTED_PARAMETER", "logprobs: not supported", { param: "logprobs" });
-  for (const key of ["tools", "functions"] as const) {
-    if (request[key]?.length) {
-      throw new ConclaveError("UNSUPPORTED_PARAMETER", `${key}: tool calling is not supported by conclave's experts`, { param: key });
-    }
+  if (request.functions?.length) {
+    throw new ConclaveError("UNSUPPORTED_PARAMETER", "functions: the legacy functions parameter is not supported; use tools", { param: "functions" });
   }
+  const tools = toolsOf(request);
   refuseMedia(request.messages);
   const warnings = IGNORED.filter((key) => (request as Record<string, unknown>)[key] != null).map(
     (key) => `${key} is not supported and was ignored`,
   );
 
-  const messages: ChatMessage[] = request.messages.map((m) => ({
-    // "developer" is the newer name of "system" in OpenAI's API.
-    role: m.role === "developer" ? "system" : m.role,
-    content: textOf(m.content),
-    ...(m.name ? { name: m.name } : {}),
-  }));
+  const messages: ChatMessage[] = request.messages.map((m, i) => {
+    if (m.role === "tool" && !m.tool_call_id) {
+      const param = field(["messages", i, "tool_call_id"]);
+      throw new ConclaveError("INVALID_REQUEST", `${param}: a tool message needs the id of the call it answers`, { param });
+    }
+    const calls = m.role === "assistant" && m.tool_calls?.length ? m.tool_calls : undefined;
+    return {
+      // "developer" is the newer name of "system" in OpenAI's API.
+      role: m.role === "developer" ? "system" : m.role,
+      content: textOf(m.content),
+      ...(m.name ? { name: m.name } : {}),
+      ...(calls ? { toolCalls: calls.map((c) => ({ id: c.id, type: "function" as const, function: { name: c.function.name, arguments: c.function.arguments } })) } : {}),
+      ...(m.role === "tool" ? { toolCallId: m.tool_call_id! } : {}),
+    };
+  });
   const params: GenerationParams = {};
   const maxTokens = request.max_completion_tokens ?? request.max_tokens;
   if (maxTokens != null) params.maxTokens = maxTokens;
@@ -160,7 +229,7 @@ export function parseChatRequest(body: unknown, id: string): ChatRequest {
 
   return {
     model: request.model,
-    instance: { id, messages, params, ...(request.conclave?.truncate === "oldest" ? { truncate: "oldest" as const } : {}) },
+    instance: { id, messages, params, ...(request.conclave?.truncate === "oldest" ? { truncate: "oldest" as const } : {}), ...tools },
     stream: request.stream ?? false,
     includeUsage: request.stream_options?.include_usage ?? false,
     maxTokensField: request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens",

@@ -4,7 +4,7 @@
  * extension field, which OpenAI clients ignore.
  */
 import { randomUUID } from "node:crypto";
-import type { FinishReason, InstanceOutcome, RoutingTrace, TokenUsage } from "../../kernel/contracts.js";
+import type { FinishReason, InstanceOutcome, RoutingTrace, TokenUsage, ToolCall } from "../../kernel/contracts.js";
 
 export function completionId(): string {
   return `chatcmpl-${randomUUID()}`;
@@ -20,9 +20,44 @@ export function openAIUsage(usage: TokenUsage) {
   };
 }
 
+export type OpenAIFinishReason = "stop" | "length" | "tool_calls";
+
 /** OpenAI has no "abort" finish reason: an aborted answer is cut short, like "length". */
-export function openAIFinishReason(reason: FinishReason): "stop" | "length" {
-  return reason === "stop" ? "stop" : "length";
+export function openAIFinishReason(reason: FinishReason): OpenAIFinishReason {
+  return reason === "stop" || reason === "tool_calls" ? reason : "length";
+}
+
+/** The assistant message: a turn of calls has null content when it said nothing, as OpenAI sends it. */
+export function assistantMessage(outcome: Pick<InstanceOutcome, "text" | "toolCalls">) {
+  const calls = outcome.toolCalls?.length ? outcome.toolCalls : undefined;
+  return {
+    role: "assistant" as const,
+    content: calls && outcome.text === "" ? null : outcome.text,
+    ...(calls ? { tool_calls: calls } : {}),
+  };
+}
+
+/** A streamed call's fragment, as OpenAI streams them: the first with id, type and name; then pieces of arguments. */
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  type?: "function";
+  function: { name?: string; arguments: string };
+}
+
+/**
+ * The deltas of a turn's calls in OpenAI's streaming form: per call, a head (index, id, name, empty
+ * arguments), then its arguments in pieces of at most `piece` characters; clients join them by index.
+ */
+export function toolCallDeltas(calls: readonly ToolCall[], piece = 24): ToolCallDelta[] {
+  const deltas: ToolCallDelta[] = [];
+  calls.forEach((call, index) => {
+    deltas.push({ index, id: call.id, type: "function", function: { name: call.function.name, arguments: "" } });
+    for (let at = 0; at < call.function.arguments.length; at += piece) {
+      deltas.push({ index, function: { arguments: call.function.arguments.slice(at, at + piece) } });
+    }
+  });
+  return deltas;
 }
 
 export function chatCompletionBody(
@@ -35,7 +70,7 @@ export function chatCompletionBody(
     object: "chat.completion" as const,
     created: options.created ?? Math.floor(Date.now() / 1000),
     model,
-    choices: [{ index: 0, message: { role: "assistant" as const, content: outcome.text }, finish_reason: openAIFinishReason(outcome.finishReason) }],
+    choices: [{ index: 0, message: assistantMessage(outcome), finish_reason: openAIFinishReason(outcome.finishReason) }],
     usage: openAIUsage(outcome.usage),
     conclave: withWarnings(outcome.trace, options.warnings),
   };
@@ -53,8 +88,8 @@ export interface ChunkContext {
 
 export function chatChunk(
   context: ChunkContext,
-  delta: { role?: "assistant"; content?: string },
-  finishReason: "stop" | "length" | null = null,
+  delta: { role?: "assistant"; content?: string; tool_calls?: ToolCallDelta[] },
+  finishReason: OpenAIFinishReason | null = null,
   extra: Record<string, unknown> = {},
 ) {
   return {

@@ -7,7 +7,7 @@
 import type { FastifyInstance } from "fastify";
 import { ConclaveError, isConclaveError, toConclaveError, toOpenAIErrorBody } from "../../../kernel/errors.js";
 import { chatRequestSchema, parseChatRequest } from "../../openai/chat-request.js";
-import { chatChunk, chatCompletionBody, completionId, openAIFinishReason, usageChunk, withWarnings } from "../../openai/chat-response.js";
+import { chatChunk, chatCompletionBody, completionId, openAIFinishReason, toolCallDeltas, usageChunk, withWarnings } from "../../openai/chat-response.js";
 import type { ServerContext } from "../context.js";
 import { SseStream } from "../sse.js";
 import { outcomeHeaders, routeHeaders } from "../trace-headers.js";
@@ -34,7 +34,8 @@ export function chatRoutes(app: FastifyInstance, context: ServerContext): void {
         if (!reply.raw.writableFinished) work.abort("client disconnected");
       });
       try {
-        const routed = await orchestrator.route(chat.instance.messages, expertId);
+        // With tools, only experts that can call them are recruited.
+        const routed = await orchestrator.route(chat.instance.messages, expertId, { tools: (chat.instance.tools?.length ?? 0) > 0 });
         const fit = await orchestrator.fitContext(chat.instance, routed).catch((error: unknown) => {
           throw chat.maxTokensField === "max_completion_tokens" ? renameParam(error, "max_tokens", "max_completion_tokens") : error;
         });
@@ -63,6 +64,8 @@ export function chatRoutes(app: FastifyInstance, context: ServerContext): void {
             onText: (text) => stream.send(chatChunk(chunkContext, { content: text })),
           });
           metrics.countTokens(outcome.usage);
+          // A turn's calls are known whole only once the turn is chosen (never a mix of experts'), then streamed as OpenAI does.
+          for (const delta of toolCallDeltas(outcome.toolCalls ?? [])) stream.send(chatChunk(chunkContext, { tool_calls: [delta] }));
           stream.send(chatChunk(chunkContext, {}, openAIFinishReason(outcome.finishReason), { conclave: withWarnings(outcome.trace, chat.warnings) }));
           if (chat.includeUsage) stream.send(usageChunk(chunkContext, outcome.usage));
         } catch (error) {

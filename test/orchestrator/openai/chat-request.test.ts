@@ -97,7 +97,61 @@ describe("parseChatRequest", () => {
     expect(code({ n: 2 })).toBe("UNSUPPORTED_PARAMETER:n");
     expect(code({ n: 1 })).toBe("accepted");
     expect(code({ logprobs: true })).toBe("UNSUPPORTED_PARAMETER:logprobs");
-    expect(code({ tools: [{ type: "function" }] })).toBe("UNSUPPORTED_PARAMETER:tools");
+    expect(code({ functions: [{ name: "f" }] })).toBe("UNSUPPORTED_PARAMETER:functions");
     expect(code({ tools: [] })).toBe("accepted");
+  });
+});
+
+describe("tools", () => {
+  const weather = { type: "function", function: { name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } } } };
+  const code = (body: Record<string, unknown>) => {
+    try {
+      parseChatRequest({ messages: user, ...body }, "r");
+      return "accepted";
+    } catch (error) {
+      return `${(error as { code: string }).code}:${(error as { param: string }).param}`;
+    }
+  };
+
+  it("carries tools, tool_choice, parallel_tool_calls and a tool loop's messages into the instance", () => {
+    const parsed = parseChatRequest(
+      {
+        messages: [
+          { role: "user", content: "Weather in Oslo?" },
+          { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }] },
+          { role: "tool", tool_call_id: "call_1", content: [{ type: "text", text: "18 C" }] },
+        ],
+        tools: [weather],
+        tool_choice: { type: "function", function: { name: "get_weather" } },
+        parallel_tool_calls: false,
+      },
+      "r",
+    );
+    expect(parsed.warnings).toEqual([]);
+    expect(parsed.instance).toMatchObject({
+      tools: [weather],
+      toolChoice: { type: "function", function: { name: "get_weather" } },
+      parallelToolCalls: false,
+      messages: [
+        { role: "user", content: "Weather in Oslo?" },
+        { role: "assistant", content: "", toolCalls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }] },
+        { role: "tool", content: "18 C", toolCallId: "call_1" },
+      ],
+    });
+    expect(parseChatRequest({ messages: user, tools: [weather], tool_choice: "required" }, "r").instance.toolChoice).toBe("required");
+    expect(parseChatRequest({ messages: user, tools: [weather] }, "r").instance.toolChoice).toBeUndefined();
+  });
+
+  it("refuses what OpenAI refuses, naming the field", () => {
+    expect(code({ tools: [{ type: "function" }] })).toBe("INVALID_REQUEST:tools[0].function");
+    expect(code({ tools: [{ type: "function", function: { name: "has space" } }] })).toBe("INVALID_REQUEST:tools[0].function.name");
+    expect(code({ tools: [weather, weather] })).toBe("INVALID_REQUEST:tools[1].function.name");
+    expect(code({ tool_choice: "auto" })).toBe("INVALID_REQUEST:tool_choice");
+    expect(code({ tools: [weather], tool_choice: "sometimes" })).toMatch(/^INVALID_REQUEST:tool_choice/);
+    expect(code({ tools: [weather], tool_choice: { type: "function", function: { name: "other" } } })).toBe("INVALID_REQUEST:tool_choice.function.name");
+    expect(code({ messages: [{ role: "tool", content: "18 C" }] })).toBe("INVALID_REQUEST:messages[0].tool_call_id");
+    expect(code({ messages: [{ role: "assistant", content: null, tool_calls: [{ id: "c", type: "function", function: { name: "f" } }] }] })).toBe(
+      "INVALID_REQUEST:messages[0].tool_calls[0].function.arguments",
+    );
   });
 });
