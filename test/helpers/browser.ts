@@ -8,14 +8,19 @@
  * from opening background connections (updates, sync, safe browsing): on a machine without network
  * those are refused many at a time and slow everything down.
  */
-import { accessSync, constants } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
+import { findBinary, requiredBinary, type BinarySpec } from "./binaries.js";
 
-const INSTALL_HINT =
-  "chromium not found (set CHROMIUM or put it on PATH: `apt-get install chromium` on Debian, `chromium-browser` on Ubuntu, or point CHROMIUM at any Chrome/Chromium binary)";
+const CHROMIUM: BinarySpec = {
+  envVar: "CHROMIUM",
+  names: ["chromium", "chromium-browser"],
+  tier: "the browser tests",
+  installHint:
+    "chromium not found (set CHROMIUM or put it on PATH: `apt-get install chromium` on Debian, `chromium-browser` on Ubuntu, or point CHROMIUM at any Chrome/Chromium binary)",
+};
 
 export const CHROMIUM_ARGS = [
   "--headless",
@@ -28,40 +33,11 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** CHROMIUM, then chromium or chromium-browser on PATH; undefined when there is none. */
-export function findChromium(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const named = env["CHROMIUM"];
-  if (named) return isExecutable(named) ? named : undefined;
-  for (const name of ["chromium", "chromium-browser"]) {
-    for (const dir of (env["PATH"] ?? "").split(delimiter)) {
-      if (dir && isExecutable(join(dir, name))) return join(dir, name);
-    }
-  }
-  return undefined;
-}
-
-let warned = false;
+export const findChromium = (env: NodeJS.ProcessEnv = process.env): string | undefined => findBinary(CHROMIUM, env);
 
 /** The binary for this run's browser tests, or undefined to skip them (after one line saying what to install). */
-export function chromiumBinary(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const binary = findChromium(env);
-  if (binary) return binary;
-  if (env["CI"] === "true") throw new Error(`${INSTALL_HINT}; CI=true requires the browser tests to run`);
-  if (!warned) {
-    warned = true;
-    console.warn(`skipping the browser tests: ${INSTALL_HINT}`);
-  }
-  return undefined;
-}
+export const chromiumBinary = (env: NodeJS.ProcessEnv = process.env): string | undefined => requiredBinary(CHROMIUM, env);
 
 export interface TestBrowser {
   context: BrowserContext;

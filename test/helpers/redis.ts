@@ -7,10 +7,9 @@
  * line what to install and the queue tests are skipped; under CI=true the missing server is an error.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants } from "node:fs";
 import { createServer } from "node:net";
-import { delimiter, join } from "node:path";
 import { Redis } from "ioredis";
+import { findBinary, requiredBinary, type BinarySpec } from "./binaries.js";
 
 export interface TestRedis {
   url: string;
@@ -18,44 +17,22 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-const INSTALL_HINT =
-  "redis-server not found (set REDIS_SERVER or put it on PATH: `apt-get install redis-server` on Debian/Ubuntu, `brew install redis` on macOS)";
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const REDIS: BinarySpec = {
+  envVar: "REDIS_SERVER",
+  names: ["redis-server"],
+  tier: "the queue tests",
+  installHint:
+    "redis-server not found (set REDIS_SERVER or put it on PATH: `apt-get install redis-server` on Debian/Ubuntu, `brew install redis` on macOS)",
+};
 
 /** Finds the redis-server binary: REDIS_SERVER, then PATH. Undefined when there is none. */
-export function findRedisServer(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const named = env["REDIS_SERVER"];
-  if (named) return isExecutable(named) ? named : undefined;
-  for (const dir of (env["PATH"] ?? "").split(delimiter)) {
-    if (dir && isExecutable(join(dir, "redis-server"))) return join(dir, "redis-server");
-  }
-  return undefined;
-}
-
-let warned = false;
+export const findRedisServer = (env: NodeJS.ProcessEnv = process.env): string | undefined => findBinary(REDIS, env);
 
 /**
  * The binary for this run's queue tests, or undefined to skip them (after one line that says what to
  * install). Under CI=true a missing server throws: CI must never pass by skipping the queue tier.
  */
-export function redisServer(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const binary = findRedisServer(env);
-  if (binary) return binary;
-  if (env["CI"] === "true") throw new Error(`${INSTALL_HINT}; CI=true requires the queue tests to run`);
-  if (!warned) {
-    warned = true;
-    console.warn(`skipping the queue tests: ${INSTALL_HINT}`);
-  }
-  return undefined;
-}
+export const redisServer = (env: NodeJS.ProcessEnv = process.env): string | undefined => requiredBinary(REDIS, env);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -84,7 +61,7 @@ async function ping(url: string): Promise<boolean> {
 
 /** Starts a server and resolves once it answers PING; rejects with its exit code if it dies first. */
 export async function startRedis(binary = redisServer()): Promise<TestRedis> {
-  if (!binary) throw new Error(INSTALL_HINT);
+  if (!binary) throw new Error(REDIS.installHint);
   const port = await freePort();
   const child: ChildProcess = spawn(binary, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
     stdio: "ignore",
