@@ -29,8 +29,12 @@
  * always gives `ls_stop` (empty when there is none), and in-process fills temperature and max
  * tokens from the config when the model sets neither.
  *
- * Not supported: `bindTools` throws UNSUPPORTED_PARAMETER (the experts do not call tools; give a
- * tool-calling model the ask_conclave tool instead). Structured output uses a JSON schema grammar
+ * Tools: `bindTools(tools, { tool_choice, parallel_tool_calls })` takes LangChain tools, zod or JSON
+ * schema tool parameters ({ name, description, schema }) and OpenAI tool definitions; only tool-capable
+ * experts are recruited (see the pipeline), and a turn that calls tools is one expert's whole turn.
+ * `tool_choice`: "auto", "none", "required" (LangChain's "any" too), a tool's name or OpenAI's object.
+ * The AIMessage carries `tool_calls` (arguments parsed); streaming ends with `tool_call_chunks`
+ * (index, id, name, arguments text) that LangChain joins into the same calls. Structured output uses a JSON schema grammar
  * instead of tool calls, on every expert and on the aggregator's synthesis; a vote picks one of the
  * experts' grammar-bound answers that parse and match the schema (compared as values). The grammar
  * bounds numbers, and strings where the schema sets maxLength; an answer the budget cut ends with
@@ -44,12 +48,13 @@ import { AIMessage, AIMessageChunk, type BaseMessage, type BaseMessageLike, type
 import { ChatGenerationChunk, type ChatResult, type LLMResult } from "@langchain/core/outputs";
 import type { Runnable, RunnableBatchOptions, RunnableConfig } from "@langchain/core/runnables";
 import { getEnvironmentVariable } from "@langchain/core/utils/env";
+import { convertToOpenAITool } from "@langchain/core/utils/function_calling";
 import { toJsonSchema } from "@langchain/core/utils/json_schema";
 import { isSerializableSchema, type SerializableSchema } from "@langchain/core/utils/standard_schema";
 import { isInteropZodSchema, type InteropZodType } from "@langchain/core/utils/types";
 import { loadConfig, parseConfig } from "../config/load.js";
 import type { Config, ConfigInput } from "../config/schema.js";
-import type { GenerationParams } from "../../kernel/contracts.js";
+import type { GenerationParams, ToolCall, ToolChoice, ToolDefinition } from "../../kernel/contracts.js";
 import { ConclaveError, toConclaveError } from "../../kernel/errors.js";
 import { Orchestrator, type OrchestratorOptions } from "../orchestrator.js";
 import { BATCH_SLOT, BatchGroup, type BatchSlot } from "./batch-group.js";
@@ -88,6 +93,10 @@ export interface ChatConclaveFields extends BaseChatModelParams, ConclaveSamplin
 export interface ChatConclaveCallOptions extends BaseChatModelCallOptions, Omit<ConclaveSampling, "stop"> {
   /** A JSON schema the answer must follow (set by withStructuredOutput). */
   jsonSchema?: Record<string, unknown>;
+  /** Tools the answer may call, in OpenAI's shape (set by bindTools). */
+  tools?: ToolDefinition[];
+  /** false: at most one call per turn. */
+  parallel_tool_calls?: boolean;
 }
 
 export interface FromConfigOptions extends Omit<ChatConclaveFields, "orchestrator" | "baseUrl" | "apiKey">, Pick<OrchestratorOptions, "notice" | "profile" | "env"> {
@@ -183,7 +192,7 @@ export class ChatConclave extends BaseChatModel<ChatConclaveCallOptions, AIMessa
   }
 
   override get callKeys(): string[] {
-    return [...super.callKeys, "model", "maxTokens", "temperature", "topP", "seed", "jsonSchema", "maxRetries"];
+    return [...super.callKeys, "model", "maxTokens", "temperature", "topP", "seed", "jsonSchema", "maxRetries", "tools", "tool_choice", "parallel_tool_calls"];
   }
 
   override invocationParams(options?: this["ParsedCallOptions"]): Record<string, unknown> {
@@ -228,7 +237,16 @@ export class ChatConclave extends BaseChatModel<ChatConclaveCallOptions, AIMessa
   }
 
   private toCall(messages: BaseMessage[], options: Partial<ChatConclaveCallOptions>): ConclaveCall {
-    return { messages: toConclaveMessages(messages), params: this.params(options), model: options.model ?? this.model };
+    const tools = options.tools?.length ? options.tools : undefined;
+    const toolChoice = tools ? toolChoiceOf(options.tool_choice) : undefined;
+    return {
+      messages: toConclaveMessages(messages),
+      params: this.params(options),
+      model: options.model ?? this.model,
+      ...(tools ? { tools } : {}),
+      ...(toolChoice ? { toolChoice } : {}),
+      ...(tools && options.parallel_tool_calls !== undefined ? { parallelToolCalls: options.parallel_tool_calls } : {}),
+    };
   }
 
   override async _generate(messages: BaseMessage[], options: this["ParsedCallOptions"], runManager?: CallbackManagerForLLMRun): Promise<ChatResult> {
@@ -265,7 +283,12 @@ export class ChatConclave extends BaseChatModel<ChatConclaveCallOptions, AIMessa
     } catch (error) {
       throw limit.explain(error);
     }
-    const message = new AIMessage({ content: reply.text, usage_metadata: usageOf(reply), response_metadata: metadataOf(reply) });
+    const message = new AIMessage({
+      content: reply.text,
+      usage_metadata: usageOf(reply),
+      response_metadata: metadataOf(reply),
+      ...(reply.toolCalls?.length ? { tool_calls: reply.toolCalls.map(langChainToolCall), additional_kwargs: { tool_calls: reply.toolCalls } } : {}),
+    });
     return {
       generations: [{ text: reply.text, message, generationInfo: { finish_reason: reply.finishReason } }],
       llmOutput: { tokenUsage: { promptTokens: reply.usage.promptTokens, completionTokens: reply.usage.completionTokens, totalTokens: usageOf(reply).total_tokens } },
@@ -308,9 +331,17 @@ export class ChatConclave extends BaseChatModel<ChatConclaveCallOptions, AIMessa
       // The answer is what was streamed; should the pipeline end on other text (an aggregator that
       // fell back to a vote), what it added after the streamed prefix still arrives.
       const rest = reply.text.startsWith(streamed) ? reply.text.slice(streamed.length) : "";
+      // A turn's calls are known whole only when the turn is chosen: they come as chunks LangChain joins by index.
       yield new ChatGenerationChunk({
         text: rest,
-        message: new AIMessageChunk({ content: rest, usage_metadata: usageOf(reply), response_metadata: metadataOf(reply) }),
+        message: new AIMessageChunk({
+          content: rest,
+          usage_metadata: usageOf(reply),
+          response_metadata: metadataOf(reply),
+          ...(reply.toolCalls?.length
+            ? { tool_call_chunks: reply.toolCalls.map((call, index) => ({ type: "tool_call_chunk" as const, index, id: call.id, name: call.function.name, args: call.function.arguments })) }
+            : {}),
+        }),
         generationInfo: { finish_reason: reply.finishReason },
       });
       if (rest !== "") await runManager?.handleLLMNewToken(rest);
@@ -370,14 +401,17 @@ export class ChatConclave extends BaseChatModel<ChatConclaveCallOptions, AIMessa
     return outputs;
   }
 
-  override bindTools(_tools: BindToolsInput[], _kwargs?: Partial<ChatConclaveCallOptions>): never {
-    throw new ConclaveError(
-      "UNSUPPORTED_PARAMETER",
-      "ChatConclave cannot bind tools: conclave's experts do not call tools. Give a tool-calling model the " +
-        "ask_conclave tool (askConclaveTool from conclave/langchain) so it can consult the ensemble, or use " +
-        "withStructuredOutput for a JSON answer.",
-      { param: "tools" },
-    );
+  /** Tools as LangChain tools, { name, description, schema } (zod or JSON schema) or OpenAI definitions. */
+  override bindTools(tools: BindToolsInput[], kwargs?: Partial<ChatConclaveCallOptions>): Runnable<BaseLanguageModelInput, AIMessageChunk, ChatConclaveCallOptions> {
+    const definitions = tools.map((tool): ToolDefinition => {
+      const converted = convertToOpenAITool(tool as Parameters<typeof convertToOpenAITool>[0]);
+      const { $schema: _draft, ...parameters } = (converted.function.parameters ?? { type: "object", properties: {} }) as Record<string, unknown>;
+      return {
+        type: "function",
+        function: { name: converted.function.name, ...(converted.function.description ? { description: converted.function.description } : {}), parameters },
+      };
+    });
+    return this.withConfig({ ...kwargs, tools: definitions });
   }
 
   override withStructuredOutput<RunOutput extends Record<string, any> = Record<string, any>>(
@@ -406,6 +440,28 @@ export class ChatConclave extends BaseChatModel<ChatConclaveCallOptions, AIMessa
     const includeRaw = config?.includeRaw ?? false;
     return assembleStructuredOutputPipeline(llm, parser, includeRaw, includeRaw ? "StructuredOutputRunnable" : "StructuredOutput");
   }
+}
+
+/** LangChain's tool_choice: "any" is OpenAI's "required"; a bare tool name names the function. */
+function toolChoiceOf(choice: ChatConclaveCallOptions["tool_choice"]): ToolChoice | undefined {
+  if (choice === undefined || choice === null) return undefined;
+  if (choice === "any") return "required";
+  if (choice === "auto" || choice === "none" || choice === "required") return choice;
+  if (typeof choice === "string") return { type: "function", function: { name: choice } };
+  const name = (choice as { function?: { name?: unknown } }).function?.name;
+  if (typeof name === "string") return { type: "function", function: { name } };
+  throw new ConclaveError("INVALID_REQUEST", `tool_choice: ${JSON.stringify(choice)} names no function`, { param: "tool_choice" });
+}
+
+function langChainToolCall(call: ToolCall) {
+  let args: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(call.function.arguments === "" ? "{}" : call.function.arguments);
+    args = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
+  } catch {
+    args = {};
+  }
+  return { type: "tool_call" as const, id: call.id, name: call.function.name, args };
 }
 
 function usageOf(reply: ConclaveReply): UsageMetadata {

@@ -6,11 +6,12 @@
  * joined from their text parts. Failure: UNSUPPORTED_PARAMETER for a non-text part (an image, a
  * file) in any message but an AI one, because conclave's experts read text only and silently
  * dropping part of a question would change its meaning. An AI message's non-text parts (tool-use or
- * reasoning blocks written by some other model) are skipped, and its tool calls are written out as
- * text so that the tool results following it still make sense to an expert.
+ * reasoning blocks written by some other model) are skipped; its tool calls become the message's
+ * `toolCalls` (arguments as JSON text), and a tool message keeps the id of the call it answers, so
+ * a tool-capable expert sees the loop in its own trained syntax.
  */
 import type { BaseMessage } from "@langchain/core/messages";
-import { AIMessage, ChatMessage as LangChainChatMessage } from "@langchain/core/messages";
+import { AIMessage, ChatMessage as LangChainChatMessage, ToolMessage } from "@langchain/core/messages";
 import type { ChatMessage, Role } from "../../kernel/contracts.js";
 import { ConclaveError } from "../../kernel/errors.js";
 
@@ -35,12 +36,17 @@ function toConclaveMessage(message: BaseMessage, index: number): ChatMessage {
   if (!role) {
     throw new ConclaveError("UNSUPPORTED_PARAMETER", `messages.${index}: message type "${type}" has no conclave role`, { param: `messages.${index}` });
   }
-  let content = textOf(message.content, role === "assistant", index);
-  if (AIMessage.isInstance(message) && message.tool_calls?.length) {
-    const calls = message.tool_calls.map((call) => `[called tool ${call.name} with ${JSON.stringify(call.args)}]`);
-    content = [content, ...calls].filter((part) => part !== "").join("\n");
-  }
-  return { role, content, ...(message.name ? { name: message.name } : {}) };
+  const content = textOf(message.content, role === "assistant", index);
+  const calls = AIMessage.isInstance(message) && message.tool_calls?.length ? message.tool_calls : undefined;
+  return {
+    role,
+    content,
+    ...(message.name ? { name: message.name } : {}),
+    ...(calls
+      ? { toolCalls: calls.map((call, position) => ({ id: call.id ?? `call_${index}_${position}`, type: "function" as const, function: { name: call.name, arguments: JSON.stringify(call.args ?? {}) } })) }
+      : {}),
+    ...(ToolMessage.isInstance(message) ? { toolCallId: message.tool_call_id } : {}),
+  };
 }
 
 function textOf(content: unknown, skipNonText: boolean, index: number): string {

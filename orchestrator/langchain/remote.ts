@@ -9,7 +9,7 @@
  */
 import { SseDecoder } from "../../experts/remote/sse.js";
 import { buildRequestBody, errorMessageOf } from "../../experts/remote/openai-wire.js";
-import type { FinishReason, RoutingTrace, TokenUsage } from "../../kernel/contracts.js";
+import type { FinishReason, RoutingTrace, TokenUsage, ToolCall } from "../../kernel/contracts.js";
 import { ConclaveError, ERROR_CATALOGUE, isAbortError, type ErrorCode } from "../../kernel/errors.js";
 import { abortedError, raceAbort, type ConclaveCall, type ConclaveReply, type Transport } from "./transport.js";
 
@@ -37,8 +37,10 @@ export class RemoteTransport implements Transport {
     const body = asObject(await readJson(response));
     const choice = asObject(Array.isArray(body.choices) ? body.choices[0] : undefined);
     const message = asObject(choice.message);
+    const toolCalls = toolCallsOf(message.tool_calls);
     return {
       text: typeof message.content === "string" ? message.content : "",
+      ...(toolCalls.length ? { toolCalls } : {}),
       finishReason: finishReasonOf(choice.finish_reason) ?? "stop",
       usage: usageOf(body.usage),
       trace: traceOf(body.conclave),
@@ -51,13 +53,27 @@ export class RemoteTransport implements Transport {
     if (!response.body) throw new ConclaveError("REMOTE_EXPERT_ERROR", "the server sent a stream without a body");
     const reply: ConclaveReply = { text: "", finishReason: "stop", usage: { promptTokens: 0, completionTokens: 0 }, trace: undefined, model: call.model ?? "conclave" };
     const decoder = new SseDecoder();
+    // Streamed calls come as fragments keyed by index (the head with id and name, then argument pieces).
+    const calls = new Map<number, ToolCall>();
     const handle = (data: string): boolean => {
+      if (data === "[DONE]" && calls.size > 0) reply.toolCalls = [...calls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call);
       if (data === "[DONE]") return true;
       const event = asObject(parseJson(data));
       if (event.error !== undefined) throw remoteError(0, JSON.stringify(event));
       if (typeof event.model === "string") reply.model = event.model;
       const choice = asObject(Array.isArray(event.choices) ? event.choices[0] : undefined);
-      const content = asObject(choice.delta).content;
+      const delta = asObject(choice.delta);
+      for (const fragment of Array.isArray(delta.tool_calls) ? delta.tool_calls : []) {
+        const part = asObject(fragment);
+        const index = typeof part.index === "number" ? part.index : 0;
+        const fn = asObject(part.function);
+        const call = calls.get(index) ?? { id: "", type: "function" as const, function: { name: "", arguments: "" } };
+        if (typeof part.id === "string") call.id = part.id;
+        if (typeof fn.name === "string") call.function.name += fn.name;
+        if (typeof fn.arguments === "string") call.function.arguments += fn.arguments;
+        calls.set(index, call);
+      }
+      const content = delta.content;
       if (typeof content === "string" && content !== "") {
         reply.text += content;
         onText(content);
@@ -137,7 +153,17 @@ function asObject(value: unknown): Record<string, unknown> {
 }
 
 function finishReasonOf(value: unknown): FinishReason | undefined {
-  return value === "length" ? "length" : value === "stop" ? "stop" : undefined;
+  return value === "length" || value === "stop" || value === "tool_calls" ? value : undefined;
+}
+
+function toolCallsOf(value: unknown): ToolCall[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((item) => {
+    const call = asObject(item);
+    const fn = asObject(call.function);
+    if (typeof call.id !== "string" || typeof fn.name !== "string") return [];
+    return [{ id: call.id, type: "function" as const, function: { name: fn.name, arguments: typeof fn.arguments === "string" ? fn.arguments : "" } }];
+  });
 }
 
 function usageOf(value: unknown): TokenUsage {

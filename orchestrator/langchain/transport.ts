@@ -8,7 +8,7 @@
  * soon as the signal fires, even when the work underneath takes a moment to stop).
  */
 import { randomUUID } from "node:crypto";
-import type { ChatMessage, FinishReason, GenerationParams, Instance, RoutingTrace, TokenUsage } from "../../kernel/contracts.js";
+import type { ChatMessage, FinishReason, GenerationParams, Instance, RoutingTrace, TokenUsage, ToolCall, ToolChoice, ToolDefinition } from "../../kernel/contracts.js";
 import { ConclaveError, toConclaveError } from "../../kernel/errors.js";
 import type { Orchestrator } from "../orchestrator.js";
 
@@ -17,6 +17,10 @@ export interface ConclaveCall {
   params: GenerationParams;
   /** An expert id or the ensemble's name; undefined means the ensemble. */
   model: string | undefined;
+  /** Bound tools (bindTools), in OpenAI's shape. */
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  parallelToolCalls?: boolean;
 }
 
 export interface ConclaveReply {
@@ -27,6 +31,8 @@ export interface ConclaveReply {
   trace: RoutingTrace | undefined;
   /** The model that answered: the ensemble's name or an expert id. */
   model: string;
+  /** The turn's tool calls, when finishReason is "tool_calls". */
+  toolCalls?: ToolCall[];
 }
 
 export interface Transport {
@@ -46,12 +52,26 @@ export class InProcessTransport implements Transport {
 
   /** The orchestrator's view of a call: an instance, and the expert named when it is not the ensemble. */
   line(call: ConclaveCall): { instance: Instance; expertId?: string } {
-    const instance: Instance = { id: `lc-${randomUUID()}`, messages: call.messages, params: call.params };
+    const instance: Instance = {
+      id: `lc-${randomUUID()}`,
+      messages: call.messages,
+      params: call.params,
+      ...(call.tools?.length ? { tools: call.tools } : {}),
+      ...(call.tools?.length && call.toolChoice !== undefined ? { toolChoice: call.toolChoice } : {}),
+      ...(call.tools?.length && call.parallelToolCalls !== undefined ? { parallelToolCalls: call.parallelToolCalls } : {}),
+    };
     return call.model === undefined || call.model === this.ensemble ? { instance } : { instance, expertId: call.model };
   }
 
-  reply(call: ConclaveCall, outcome: { text: string; finishReason: FinishReason; usage: TokenUsage; trace: RoutingTrace }): ConclaveReply {
-    return { text: outcome.text, finishReason: outcome.finishReason, usage: outcome.usage, trace: outcome.trace, model: call.model ?? this.ensemble };
+  reply(call: ConclaveCall, outcome: { text: string; finishReason: FinishReason; usage: TokenUsage; trace: RoutingTrace; toolCalls?: ToolCall[] }): ConclaveReply {
+    return {
+      text: outcome.text,
+      finishReason: outcome.finishReason,
+      usage: outcome.usage,
+      trace: outcome.trace,
+      model: call.model ?? this.ensemble,
+      ...(outcome.toolCalls?.length ? { toolCalls: outcome.toolCalls } : {}),
+    };
   }
 
   complete(call: ConclaveCall, signal?: AbortSignal): Promise<ConclaveReply> {

@@ -46,8 +46,8 @@ describe("message conversion", () => {
     expect(toConclaveMessages([...ALL_ROLES, new ChatMessage("earlier reply", "assistant")])).toEqual([
       { role: "system", content: "You are terse." },
       { role: "user", content: "Look up the weather." },
-      { role: "assistant", content: '[called tool weather with {"city":"Oslo"}]' },
-      { role: "tool", content: "Rain, 4 °C", name: "weather" },
+      { role: "assistant", content: "", toolCalls: [{ id: "call-1", type: "function", function: { name: "weather", arguments: '{"city":"Oslo"}' } }] },
+      { role: "tool", content: "Rain, 4 °C", name: "weather", toolCallId: "call-1" },
       { role: "user", content: "So should I take an umbrella?" },
       { role: "assistant", content: "earlier reply" },
     ]);
@@ -232,16 +232,11 @@ describe.each<Mode>(["in-process", "remote"])("ChatConclave %s", (mode) => {
     expect(message.usage_metadata!.input_tokens).toBeGreaterThan(alone.usage_metadata!.input_tokens);
   });
 
-  it("bindTools throws a clear UNSUPPORTED_PARAMETER error pointing at ask_conclave", () => {
-    const chat = chatFor(mode);
-    let error: unknown;
-    try {
-      chat.bindTools([{ type: "function", function: { name: "weather", parameters: {} } }]);
-    } catch (caught) {
-      error = caught;
-    }
+  it("bindTools binds; an ensemble with no tool-capable expert refuses the call with UNSUPPORTED_PARAMETER on tools", async () => {
+    const bound = chatFor(mode).bindTools([{ type: "function", function: { name: "weather", parameters: { type: "object", properties: {} } } }]);
+    const error = await bound.invoke("Weather in Oslo?").catch((caught: unknown) => caught);
     expect(isConclaveError(error) && error.code).toBe("UNSUPPORTED_PARAMETER");
-    expect((error as Error).message).toMatch(/do not call tools.*ask_conclave/);
+    expect(isConclaveError(error) && error.param).toBe("tools");
   });
 });
 
