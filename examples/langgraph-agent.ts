@@ -1,107 +1,97 @@
 /**
- * A LangGraph agent that consults conclave through the ask_conclave tool.
+ * A ReAct agent that runs on conclave itself: conclave is the agent's chat model and calls tools.
  *
- *   START -> plan -> consult -> compose -> END
+ *   START -> agent -(tool calls)-> tools -> agent -> ... -(no call)-> END
  *
- * - plan splits the user's request into sub-questions, deterministically (one per question
- *   sentence): conclave's experts cannot call tools, so nothing here depends on a tool-calling LLM;
- * - consult asks the ensemble each sub-question through the ask_conclave tool, all at once, so
- *   conclave's scheduler can group the work by expert;
- * - compose has ChatConclave write the final answer (state.answer) from the consultations.
+ * - agent: ChatConclave with the tools bound (only tool-capable experts are recruited; a turn that
+ *   calls tools is one expert's whole turn). `firstStep: "required"` forces a call on the first turn
+ *   (tool_choice required: the call is grammar-bound to a tool's schema); later turns are `auto`, and
+ *   the last allowed one is `none`, so the loop always ends with an answer;
+ * - tools: LangGraph's ToolNode runs the calls and returns ToolMessages; the agent reads them next.
+ * Tools here: a calculator, and ask_conclave (the ensemble consulted as a tool).
  *
- * `buildAgent(chat)` returns the compiled graph. Run directly for a demo:
+ * `buildAgent(chat, tools, options)` returns the compiled graph. Run directly for a demo:
  *
  *   npx tsx examples/langgraph-agent.ts [conclave.yaml]
  *
- * Without a config it serves the embedded demo pool: synthetic random-weight models whose answers
- * are noise; the routing, scheduling, aggregation and the graph itself are real.
+ * The config needs an expert whose chat template has function calling (Llama 3.1+, Qwen 2.5+,
+ * Mistral, Functionary, GPT-OSS...). Without one, the demo writes a tiny random-weight model carrying
+ * Qwen 2.5's template into a temporary folder: its text is noise; the tool loop is real.
  */
-import { resolve } from "node:path";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { HumanMessage, SystemMessage } from "@langchain/core/messages";
+import { HumanMessage, ToolMessage, type AIMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
+import { tool, type StructuredToolInterface } from "@langchain/core/tools";
+import { END, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
+import { ToolNode, toolsCondition } from "@langchain/langgraph/prebuilt";
+import { z } from "zod";
 import { askConclaveTool, ChatConclave } from "../orchestrator/langchain/index.js";
 import { disposeRuntime } from "../experts/llama/runtime.js";
+import { writeTestModel } from "../experts/testmodels/generate.js";
 
-export interface Consultation {
-  question: string;
-  /** The ensemble's answer, ending with a note of which experts answered. */
-  reply: string;
-}
-
-export const AgentState = Annotation.Root({
-  request: Annotation<string>,
-  questions: Annotation<string[]>({ reducer: (_, next) => next, default: () => [] }),
-  consultations: Annotation<Consultation[]>({ reducer: (all, more) => all.concat(more), default: () => [] }),
-  answer: Annotation<string>({ reducer: (_, next) => next, default: () => "" }),
-});
+export const calculator = tool(
+  ({ a, b, op }: { a: number; b: number; op: "add" | "subtract" | "multiply" | "divide" }) => {
+    const value = op === "add" ? a + b : op === "subtract" ? a - b : op === "multiply" ? a * b : b === 0 ? Number.NaN : a / b;
+    return String(value);
+  },
+  {
+    name: "calculator",
+    description: "Exact arithmetic on two numbers",
+    schema: z.object({ a: z.number(), b: z.number(), op: z.enum(["add", "subtract", "multiply", "divide"]) }),
+  },
+);
 
 export interface AgentOptions {
-  /** At most this many sub-questions are consulted (default 4). */
-  maxQuestions?: number;
-  /** Token budget of each consultation and of the final answer. */
-  consultTokens?: number;
-  answerTokens?: number;
+  /** Agent turns at most (default 4); the last one may not call tools. */
+  maxSteps?: number;
+  /** "required": the first turn must call a tool (default "auto": the model decides). */
+  firstStep?: "auto" | "required";
 }
 
-/** One sub-question per question sentence; a request with no question mark is asked whole. */
-export function planQuestions(request: string, max = 4): string[] {
-  const sentences = request
-    .split(/(?<=[?!.])\s+|\n+/)
-    .map((sentence) => sentence.trim())
-    .filter((sentence) => sentence !== "");
-  const questions = sentences.filter((sentence) => sentence.endsWith("?"));
-  const planned = questions.length ? questions : [request.trim()];
-  return planned.slice(0, Math.max(1, max));
-}
-
-export function buildAgent(chat: ChatConclave, options: AgentOptions = {}) {
-  const ask = askConclaveTool(chat, options.consultTokens === undefined ? {} : { maxTokens: options.consultTokens });
-
-  const plan = async (state: typeof AgentState.State) => ({ questions: planQuestions(state.request, options.maxQuestions) });
-
-  const consult = async (state: typeof AgentState.State, config?: RunnableConfig) => {
-    const replies = await Promise.all(state.questions.map((question) => ask.invoke({ question }, config)));
-    return { consultations: state.questions.map((question, i) => ({ question, reply: String(replies[i]) })) };
+export function buildAgent(chat: ChatConclave, tools: StructuredToolInterface[], options: AgentOptions = {}) {
+  const maxSteps = Math.max(1, options.maxSteps ?? 4);
+  const agent = async (state: typeof MessagesAnnotation.State, config?: RunnableConfig) => {
+    const steps = state.messages.filter((message) => message.getType() === "ai").length;
+    const called = state.messages.some((message) => ToolMessage.isInstance(message));
+    const choice = steps + 1 >= maxSteps ? "none" : !called && options.firstStep === "required" ? "required" : "auto";
+    const message = await chat.bindTools(tools, { tool_choice: choice }).invoke(state.messages, config);
+    return { messages: [message] };
   };
-
-  const compose = async (state: typeof AgentState.State, config?: RunnableConfig) => {
-    const notes = state.consultations.map((c, i) => `${i + 1}. Q: ${c.question}\n   A: ${c.reply}`).join("\n");
-    const message = await chat.invoke(
-      [
-        new SystemMessage("You write the final answer to the user's request from the experts' consultations. Be brief."),
-        new HumanMessage(`Request: ${state.request}\n\nConsultations:\n${notes}\n\nWrite the final answer.`),
-      ],
-      { ...config, ...(options.answerTokens === undefined ? {} : { maxTokens: options.answerTokens }) },
-    );
-    return { answer: message.text };
-  };
-
-  return new StateGraph(AgentState)
-    .addNode("plan", plan)
-    .addNode("consult", consult)
-    .addNode("compose", compose)
-    .addEdge(START, "plan")
-    .addEdge("plan", "consult")
-    .addEdge("consult", "compose")
-    .addEdge("compose", END)
+  return new StateGraph(MessagesAnnotation)
+    .addNode("agent", agent)
+    .addNode("tools", new ToolNode(tools))
+    .addEdge(START, "agent")
+    .addConditionalEdges("agent", toolsCondition, ["tools", END])
+    .addEdge("tools", "agent")
     .compile();
 }
 
 async function main(): Promise<void> {
   const configPath = process.argv[2];
-  const chat = await ChatConclave.fromConfig(configPath ?? {}, { notice: (message) => console.error(`[conclave] ${message}`), maxTokens: 48 });
+  let scratch: string | undefined;
+  let config: string | Record<string, unknown>;
+  if (configPath) config = configPath;
+  else {
+    scratch = await mkdtemp(join(tmpdir(), "conclave-agent-"));
+    const model = await writeTestModel(join(scratch, "agent.gguf"), { architecture: "qwen3moe", experts: 4, expertsUsed: 2, chatTemplate: "qwen2.5" });
+    config = { runtime: { gpu: false, maxThreads: 2 }, experts: [{ id: "agent", backend: "llama", model: model.path, contextSize: 2048, sequences: 2 }], routing: { strategy: "fixed", fixed: ["agent"] } };
+    console.error("[demo] a random-weight model with Qwen 2.5's template: the text is noise; the tool loop is real.\n");
+  }
+  const chat = await ChatConclave.fromConfig(config, { notice: (message) => console.error(`[conclave] ${message}`), maxTokens: 96 });
   try {
-    if (chat.orchestrator?.synthetic) console.error("[demo] random-weight demo models: the text below is noise; the flow is real.\n");
-    const request = "What is 17 times 23? Is a verbal contract legally binding? How does photosynthesis work?";
-    const state = await buildAgent(chat).invoke({ request });
-    console.log(`Request: ${state.request}\n`);
-    for (const c of state.consultations) console.log(`Consulted: ${c.question}\n${c.reply}\n`);
-    console.log(`Answer:\n${state.answer}`);
+    const tools = [calculator, askConclaveTool(chat, { maxTokens: 32 })];
+    const state = await buildAgent(chat, tools, { firstStep: "required" }).invoke({ messages: [new HumanMessage("What is 17 times 23?")] });
+    for (const message of state.messages) {
+      const calls = (message as AIMessage).tool_calls?.map((call) => `${call.name}(${JSON.stringify(call.args)})`).join(", ");
+      console.log(`${message.getType()}: ${calls ? `calls ${calls}` : message.text}`);
+    }
   } finally {
     await chat.close();
     await disposeRuntime();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
   }
 }
 

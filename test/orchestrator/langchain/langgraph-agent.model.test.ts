@@ -1,9 +1,12 @@
 /**
- * The LangGraph example end to end on the generated demo pool, and the ask_conclave tool it uses,
- * over both of its targets (a ChatConclave and a bare Orchestrator).
+ * The LangGraph example (a ReAct agent running on conclave) end to end on a generated model with
+ * Qwen 2.5's template, and the ask_conclave tool it uses, over both of its targets (a ChatConclave
+ * and a bare Orchestrator) on the demo pool.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { buildAgent, planQuestions } from "../../../examples/langgraph-agent.js";
+import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
+import { buildAgent, calculator } from "../../../examples/langgraph-agent.js";
+import { modelFolder, TINY_MOE } from "../../helpers/models.js";
 import { disposeRuntime } from "../../../experts/llama/runtime.js";
 import { askConclaveTool, ChatConclave } from "../../../orchestrator/langchain/index.js";
 import { startTestServer, type TestServer } from "../http/fixture.js";
@@ -35,25 +38,36 @@ describe("ask_conclave tool", () => {
   });
 });
 
-describe("LangGraph agent example", () => {
-  it("plans one sub-question per question sentence", () => {
-    expect(planQuestions("What is 2 plus 2? Please be brief. Is a verbal contract binding?")).toEqual(["What is 2 plus 2?", "Is a verbal contract binding?"]);
-    expect(planQuestions("Summarise the history of Rome.")).toEqual(["Summarise the history of Rome."]);
-  });
-
-  it("plans, consults the ensemble for each sub-question, and composes an answer", async () => {
-    const chat = new ChatConclave({ orchestrator: t.orchestrator, maxTokens: 4, seed: 7 });
-    const invoke = vi.spyOn(chat, "invoke");
-    const request = "What is 17 times 23? Is a verbal contract legally binding? How does photosynthesis work?";
-    const state = await buildAgent(chat).invoke({ request });
-    expect(state.questions).toEqual(["What is 17 times 23?", "Is a verbal contract legally binding?", "How does photosynthesis work?"]);
-    expect(state.consultations.map((c) => c.question)).toEqual(state.questions);
-    // Each question was routed to the expert standing for its skill.
-    expect(state.consultations.map((c) => /answered by (demo-[a-z]+)/.exec(c.reply)?.[1])).toEqual(["demo-math", "demo-law", "demo-science"]);
-    expect(state.answer.length).toBeGreaterThan(0);
-    // Three consultations and the final answer: four calls to the ensemble, the last one with every reply.
-    expect(invoke).toHaveBeenCalledTimes(4);
-    const finalPrompt = JSON.stringify(invoke.mock.calls.at(-1)![0]);
-    for (const c of state.consultations) expect(finalPrompt).toContain(c.question);
+describe("LangGraph ReAct agent example", () => {
+  it("calls a tool, reads its result and answers, all on conclave", async () => {
+    const folder = await modelFolder("conclave-agent-");
+    const model = await folder.write("agent", { ...TINY_MOE, architecture: "qwen3moe", chatTemplate: "qwen2.5" });
+    const chat = await ChatConclave.fromConfig(
+      { runtime: { gpu: false, maxThreads: 2 }, experts: [{ id: "agent", backend: "llama", model: model.path, contextSize: 2048, sequences: 1 }], routing: { strategy: "fixed", fixed: ["agent"] } },
+      { maxTokens: 60, seed: 9, temperature: 0.8 },
+    );
+    try {
+      const invoke = vi.spyOn(chat, "invoke");
+      const state = await buildAgent(chat, [calculator], { firstStep: "required", maxSteps: 3 }).invoke({ messages: [new HumanMessage("What is 17 times 23?")] });
+      const [question, call, result, ...rest] = state.messages;
+      expect(question).toBeInstanceOf(HumanMessage);
+      // The first turn was forced: a calculator call whose arguments fit the tool's schema.
+      expect(AIMessage.isInstance(call)).toBe(true);
+      const toolCall = (call as AIMessage).tool_calls![0]!;
+      expect(toolCall.name).toBe("calculator");
+      expect(calculator.schema.safeParse(toolCall.args).success, JSON.stringify(toolCall.args)).toBe(true);
+      // ToolNode ran it and answered the call by id.
+      expect(ToolMessage.isInstance(result)).toBe(true);
+      expect((result as ToolMessage).tool_call_id).toBe(toolCall.id);
+      expect(String((result as ToolMessage).content)).toBe(await calculator.invoke(toolCall.args as never));
+      // The loop ends on an answer without calls, within the step limit.
+      const last = state.messages.at(-1)!;
+      expect(AIMessage.isInstance(last) && !(last as AIMessage).tool_calls?.length).toBe(true);
+      expect(rest.filter((message) => AIMessage.isInstance(message)).length).toBeLessThanOrEqual(2);
+      expect(invoke.mock.calls.length).toBe(state.messages.filter((message) => AIMessage.isInstance(message)).length);
+    } finally {
+      await chat.close();
+      await folder.remove();
+    }
   });
 });
