@@ -12,8 +12,12 @@
  * Systems run in alternating order over --slices (the same stream each time); percentiles pool every
  * slice's latencies (p99 needs the samples), with each slice's p99 beside them. Models are loaded
  * once before the first system, so none pays for a cold page cache.
+ * Then, because a shared machine's noise is larger than some of these differences, the same seeded
+ * process (1000 requests at --sim-rate, 5/s by default: loads would fill most of fifo-lru's time)
+ * goes through the real scheduler and policies with simulated effects that take the load and
+ * generation times measured here (online-sim.ts).
  *
- *   npm run bench -- online [--requests 100] [--rate 2] [--size 50MB] [--no-mmap] [--max-tokens 16] [--batch-items 500] [--slices 2] [--seed 7] [--systems grouped,fifoLru,...]
+ *   npm run bench -- online [--requests 100] [--rate 2] [--size 50MB] [--no-mmap] [--max-tokens 16] [--batch-items 500] [--slices 2] [--seed 7] [--systems grouped,fifoLru,...] [--sim-requests 1000] [--sim-rate 5] [--sim-only]
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { parseByteSize } from "../orchestrator/config/schema.js";
@@ -26,6 +30,7 @@ import { DEFAULT_CATALOG } from "../skills/default-catalog.js";
 import { arg } from "./args.js";
 import { machine, percentile } from "./stats.js";
 import { benchConfig, benchModels, benchProfile, residentBytes, withPeakRss } from "./schedule-setup.js";
+import { simulate } from "./online-sim.js";
 
 type System = "grouped" | "fifoLru" | "groupedNoPrefetch" | "groupedWithBatch";
 
@@ -66,23 +71,30 @@ export async function benchOnline(): Promise<void> {
 
   const models = await benchModels(size);
   const questions = DEFAULT_CATALOG.skills.flatMap((skill) => skill.examples ?? []);
-  const random = mulberry32(seed);
   const instanceOf = (id: string, text: string, i: number): Instance => ({
     id,
     messages: [{ role: "user", content: text }],
     params: { maxTokens, temperature: 0, seed: i },
   });
   // Poisson arrivals: exponential gaps with mean 1/rate.
-  let at = 0;
-  const stream: Arrival[] = Array.from({ length: requests }, (_, i) => {
-    at += (-Math.log(1 - random()) / rate) * 1000;
-    return { atMs: at, instance: instanceOf(`r${i}`, questions[Math.floor(random() * questions.length)]!, i) };
-  });
+  const poisson = (count: number, perS: number): Arrival[] => {
+    const random = mulberry32(seed);
+    let at = 0;
+    return Array.from({ length: count }, (_, i) => {
+      at += (-Math.log(1 - random()) / perS) * 1000;
+      return { atMs: at, instance: instanceOf(`r${i}`, questions[Math.floor(random() * questions.length)]!, i) };
+    });
+  };
+  const stream = poisson(requests, rate);
+  const simRate = Number(arg("sim-rate", "5"));
+  const simStream = poisson(Number(arg("sim-requests", "1000")), simRate);
   const batch = Array.from({ length: batchItems }, (_, i) => ({ instance: instanceOf(`b${i}`, questions[i % questions.length]!, 10_000 + i) }));
 
   const modelBytes = await residentBytes(models, useMmap);
-  await warmUp(models, useMmap);
+  const measured = await warmUp(models, useMmap, maxTokens);
   const budget = Math.floor(modelBytes * 2.4);
+  const simulated = { ratePerS: simRate, ...(await simulateAll(models, useMmap, simStream, batch, measured, budget, modelBytes)) };
+  if (process.argv.includes("--sim-only")) return void (await disposeRuntime());
 
   const run = async (policy: PolicyName, prefetch: boolean, withBatch: boolean): Promise<OnlineRun> => {
     const config = benchConfig({ models, useMmap, maxTokens, budget, policy, prefetch }, { routing: { k: 1 }, aggregation: { method: "single" } });
@@ -188,6 +200,7 @@ export async function benchOnline(): Promise<void> {
         machine: machine(),
         setup: { requests, ratePerS: rate, seed, arrivals: "Poisson (open loop)", routing: "symbolic k=1, single", questions: questions.length, experts: 5, budgetModels: 2, sizeMB: Math.round(size / 1e6), useMmap, maxTokens, batchItems, slices },
         runs,
+        simulated,
         slicesBySystem: Object.fromEntries(names.map((n) => [n, results.get(n)!.map(({ latencies: _, ...rest }) => rest)])),
         ratios,
         goals,
@@ -225,8 +238,58 @@ function pooled(list: OnlineRun[]): Pooled {
 }
 
 /** Loads every model once, so the first system measured does not pay for a cold page cache. */
-async function warmUp(models: Record<string, string>, useMmap: boolean): Promise<void> {
-  const orchestrator = await Orchestrator.create(benchConfig({ models, useMmap, maxTokens: 4, budget: 2 ** 40, policy: "grouped", prefetch: true }), { profile: benchProfile() });
-  for (const expert of orchestrator.experts.values()) await expert.ensureLoaded();
+/**
+ * Loads every model once, so the first system measured does not pay for a cold page cache; returns
+ * the median load time and the median time of one generation on a resident model, for the simulation.
+ */
+async function warmUp(models: Record<string, string>, useMmap: boolean, maxTokens: number): Promise<{ loadMs: number; generationMs: number }> {
+  const orchestrator = await Orchestrator.create(benchConfig({ models, useMmap, maxTokens, budget: 2 ** 40, policy: "grouped", prefetch: true }), { profile: benchProfile() });
+  const loads: number[] = [];
+  const generations: number[] = [];
+  for (const expert of orchestrator.experts.values()) {
+    const t0 = performance.now();
+    await expert.ensureLoaded();
+    loads.push(performance.now() - t0);
+    const t1 = performance.now();
+    await expert.doGenerate({ messages: [{ role: "user", content: "What is 47 plus 38?" }], params: { maxTokens, temperature: 0 } });
+    generations.push(performance.now() - t1);
+  }
   await orchestrator.close();
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  return { loadMs: Math.round(median(loads)), generationMs: Math.round(median(generations)) };
+}
+
+/** The same stream through the real scheduler and policies with simulated effects (online-sim.ts). */
+async function simulateAll(
+  models: Record<string, string>,
+  useMmap: boolean,
+  stream: readonly Arrival[],
+  batch: ReadonlyArray<{ instance: Instance }>,
+  measured: { loadMs: number; generationMs: number },
+  budget: number,
+  modelBytes: number,
+) {
+  // Routing only (k = 1): which expert each request goes to.
+  const orchestrator = await Orchestrator.create(
+    benchConfig({ models, useMmap, maxTokens: 1, budget: 2 ** 40, policy: "grouped", prefetch: true }, { routing: { k: 1 }, aggregation: { method: "single" } }),
+    { profile: benchProfile() },
+  );
+  const expertOf = async (instance: Instance) => (await orchestrator.route(instance.messages)).recruitment.recruits[0]!.expertId;
+  const requests = await Promise.all(stream.map(async (r) => ({ atMs: r.atMs, expertId: await expertOf(r.instance) })));
+  const batchExperts = await Promise.all(batch.map((b) => expertOf(b.instance)));
+  const experts = [...orchestrator.experts.keys()];
+  await orchestrator.close();
+  const base = { experts, slots: 4, budgetModels: Math.floor(budget / modelBytes), ...measured, speedup: 50, batch: [] as string[] };
+  const runs = {
+    grouped: await simulate(requests, { ...base, policy: "grouped", prefetch: true }),
+    fifoLru: await simulate(requests, { ...base, policy: "fifo-lru", prefetch: true }),
+    groupedNoPrefetch: await simulate(requests, { ...base, policy: "grouped", prefetch: false }),
+    groupedWithBatch: await simulate(requests, { ...base, policy: "grouped", prefetch: true, batch: batchExperts }),
+  };
+  const setup = { requests: requests.length, ...measured, speedup: 50, slots: 4, budgetModels: base.budgetModels, batchItems: batchExperts.length };
+  console.log(`simulated (${requests.length} requests, load ${measured.loadMs} ms, generation ${measured.generationMs} ms as measured, no CPU contention):`);
+  for (const [name, r] of Object.entries(runs)) {
+    console.log(`  ${name.padEnd(18)} p50 ${r.p50Ms} ms  p95 ${r.p95Ms}  p99 ${r.p99Ms}  max ${r.maxMs}  ${r.loads} loads${r.batchWallMs === undefined ? "" : `  batch in ${(r.batchWallMs / 1000).toFixed(1)} s`}`);
+  }
+  return { setup, runs };
 }
