@@ -105,9 +105,10 @@ export interface ExpertBackend {
   doGenerate(request: GenerateRequest): Promise<GenerateResult>;
   /**
    * Optional: the prompt tokens `messages` take in this backend's context (its own tokenizer and
-   * prompt format), counted without generating and without a full model load.
+   * prompt format, with `tools` documented as a request offering them renders them), counted without
+   * generating and without a full model load.
    */
-  countTokens?(messages: ChatMessage[]): Promise<number>;
+  countTokens?(messages: ChatMessage[], tools?: ToolDefinition[]): Promise<number>;
   /** Unloads and releases everything; safe to call twice. */
   close(): Promise<void>;
 }

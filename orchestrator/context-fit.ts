@@ -11,7 +11,7 @@
  * completion that do not fit -> CONTEXT_LENGTH_EXCEEDED (param `messages`) with the token counts.
  * A chat is never cut silently: node-llama-cpp would otherwise drop its start without a word.
  */
-import type { ChatMessage, Instance, Truncation } from "../kernel/contracts.js";
+import type { ChatMessage, Instance, ToolDefinition, Truncation } from "../kernel/contracts.js";
 import { ConclaveError } from "../kernel/errors.js";
 
 export interface ContextWindow {
@@ -19,7 +19,7 @@ export interface ContextWindow {
   /** Tokens for prompt and completion together. */
   contextSize: number;
   /** Absent when the prompt cannot be measured (a remote model): only max_tokens is checked. */
-  countTokens?: (messages: ChatMessage[]) => Promise<number>;
+  countTokens?: (messages: ChatMessage[], tools?: ToolDefinition[]) => Promise<number>;
 }
 
 export interface ContextFit {

@@ -386,7 +386,7 @@ async function inspectExpert(expert: ExpertBackend, budget: { ram: number; vram:
 function contextWindow(expert: ExpertBackend | undefined): ContextWindow | undefined {
   const contextSize = expert?.info.contextSize;
   if (!expert || contextSize === undefined) return undefined;
-  return { expertId: expert.info.id, contextSize, ...(expert.countTokens ? { countTokens: (messages) => expert.countTokens!(messages) } : {}) };
+  return { expertId: expert.info.id, contextSize, ...(expert.countTokens ? { countTokens: (messages, tools) => expert.countTokens!(messages, tools) } : {}) };
 }
 
 /** Whether every expert is one of the zoo's committed models (the embedded default). */

@@ -160,7 +160,10 @@ export function generationParams(parts: PipelineParts, instance: Instance): Gene
  */
 export function fit(parts: PipelineParts, instance: Instance, routed: RouteResult): Promise<ContextFit> {
   const windows = routed.recruitment.recruits.flatMap(({ expertId }) => parts.contextOf?.(expertId) ?? []);
-  return fitContext(instance, windows, parts.generation.maxTokens);
+  // Offered tools are part of the prompt (documented in the system turn): they are counted too.
+  const tools = wantsTools(instance) && instance.toolChoice !== "none" ? instance.tools : undefined;
+  const counted = tools ? windows.map((w) => (w.countTokens ? { ...w, countTokens: (messages: ChatMessage[]) => w.countTokens!(messages, tools) } : w)) : windows;
+  return fitContext(instance, counted, parts.generation.maxTokens);
 }
 
 /** Runs every recruit through the scheduler at once; failures are kept, not thrown. */

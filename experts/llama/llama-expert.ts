@@ -12,7 +12,7 @@
 import type { ChatHistoryItem, ChatWrapper, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel } from "node-llama-cpp";
 import { LlamaChat, LlamaCompletion, resolveChatWrapper } from "node-llama-cpp";
 import { stat } from "node:fs/promises";
-import type { ChatMessage, FinishReason, ToolCall } from "../../kernel/contracts.js";
+import type { ChatMessage, FinishReason, ToolCall, ToolDefinition } from "../../kernel/contracts.js";
 import { ConclaveError, isAbortError, toConclaveError } from "../../kernel/errors.js";
 import {
   EXPERT_SPEC_VERSION,
@@ -29,7 +29,7 @@ import { renderPlainPrompt } from "./plain-prompt.js";
 import { createJsonSchemaGrammar, jsonAnswerComplete } from "./json-grammar.js";
 import { SlotPool } from "./slot-pool.js";
 import { answeredKey, conversationKey, measurePrefill, PrefixIndex } from "./prefix-reuse.js";
-import { autoCallOptions, forcedCall, forcedNames, supportsTools, toolChatHistory, toToolCalls } from "./tool-calls.js";
+import { autoCallOptions, forcedCall, forcedNames, supportsTools, toChatModelFunctions, toolChatHistory, toToolCalls } from "./tool-calls.js";
 
 export interface LlamaExpertOptions extends ModelSource {
   id: string;
@@ -362,13 +362,14 @@ export class LlamaExpert implements ExpertBackend {
   }
 
   /** The prompt's tokens exactly as doGenerate renders them (chat template or plain), BOS included. */
-  async countTokens(messages: ChatMessage[]): Promise<number> {
+  async countTokens(messages: ChatMessage[], tools?: ToolDefinition[]): Promise<number> {
     const { model, chatWrapper } = this.resident ?? (await this.vocabularyModel());
     if (this.options.promptFormat === "plain") {
       const bos = model.tokens.bos === null ? 0 : 1;
       return bos + model.tokenize(renderPlainPrompt(messages), false, bos ? "trimLeadingSpace" : undefined).length;
     }
-    return chatWrapper.generateContextState({ chatHistory: toChatHistory(messages) }).contextText.tokenize(model.tokenizer).length;
+    const functions = tools?.length ? { availableFunctions: toChatModelFunctions(tools), documentFunctionParams: true } : {};
+    return chatWrapper.generateContextState({ chatHistory: toChatHistory(messages), ...functions }).contextText.tokenize(model.tokenizer).length;
   }
 
   private vocabularyModel(): Promise<Pick<Resident, "model" | "chatWrapper">> {

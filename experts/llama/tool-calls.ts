@@ -193,6 +193,11 @@ export async function forcedCall(
     return model.tokens.bos !== null && all[0] === model.tokens.bos ? all.slice(1) : all;
   };
   try {
+    // LlamaCompletion would slice a prompt too long for the context from its front, without a word.
+    const room = sequence.context.contextSize - tokens().length - 1;
+    if (room < options.maxTokens) {
+      throw new ConclaveError("CONTEXT_LENGTH_EXCEEDED", `the prompt with its tools takes ${sequence.context.contextSize - room - 1} tokens; ${options.maxTokens} more do not fit the context of ${sequence.context.contextSize}`, { param: "messages" });
+    }
     let budget = options.maxTokens;
     let name = names[0]!;
     if (names.length > 1) {

@@ -13,7 +13,8 @@ import { supportsTools, toolChatHistory } from "../../../experts/llama/tool-call
 import { isConclaveError } from "../../../kernel/errors.js";
 import { modelFolder, TINY_MOE, type ModelFolder } from "../../helpers/models.js";
 
-const QWEN_SPEC = { ...TINY_MOE, architecture: "qwen3moe" as const, chatTemplate: "qwen2.5" as const };
+// Tools documented in the system turn take ~800 tokens of this character-level vocabulary.
+const QWEN_SPEC = { ...TINY_MOE, architecture: "qwen3moe" as const, chatTemplate: "qwen2.5" as const, contextLength: 4096 };
 const runtime = { gpu: false as const, maxThreads: 2 };
 
 let folder: ModelFolder;
@@ -33,7 +34,7 @@ afterAll(async () => {
 });
 
 function expert(path: string, extra: Partial<ConstructorParameters<typeof LlamaExpert>[0]> = {}): LlamaExpert {
-  const created = new LlamaExpert({ id: `e${experts.length}`, model: path, modelsDir: folder.dir, allowDownload: false, contextSize: 1024, sequences: 1, threads: 2, gpuLayers: 0, useMmap: true, runtime, ...extra });
+  const created = new LlamaExpert({ id: `e${experts.length}`, model: path, modelsDir: folder.dir, allowDownload: false, contextSize: 2048, sequences: 1, threads: 2, gpuLayers: 0, useMmap: true, runtime, ...extra });
   experts.push(created);
   return created;
 }
@@ -180,6 +181,25 @@ describe("forced calls", () => {
       .catch((caught: unknown) => caught);
     expect(isConclaveError(error) && error.code).toBe("INVALID_REQUEST");
     expect((error as Error).message).toContain("nope");
+  });
+});
+
+describe("counting", () => {
+  it("counts offered tools in the prompt, as a turn that may call them renders it", async () => {
+    const caller = expert(qwenPath, { reusePrefix: false });
+    const plain = await caller.countTokens(ask);
+    const withTools = await caller.countTokens(ask, [weather]);
+    expect(withTools).toBeGreaterThan(plain + 100);
+    const result = await caller.doGenerate({ messages: ask, params: { maxTokens: 2, seed: 1 }, tools: [weather] });
+    // The count never falls short of what the generation evaluated (it may be one over).
+    expect(withTools - result.usage.promptTokens).toBeGreaterThanOrEqual(0);
+    expect(withTools - result.usage.promptTokens).toBeLessThanOrEqual(1);
+  });
+
+  it("a forced call refuses a prompt whose tools leave no room, instead of cutting it", async () => {
+    const small = expert(qwenPath, { contextSize: 900 });
+    const error = await small.doGenerate({ messages: ask, params: { maxTokens: 120 }, tools: [weather, search], toolChoice: "required" }).catch((caught: unknown) => caught);
+    expect(isConclaveError(error) && error.code).toBe("CONTEXT_LENGTH_EXCEEDED");
   });
 });
 
