@@ -44,6 +44,7 @@ import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager
 import { BaseChatModel, type BaseChatModelCallOptions, type BaseChatModelParams, type BindToolsInput, type LangSmithParams } from "@langchain/core/language_models/chat_models";
 import type { BaseLanguageModelInput, StructuredOutputMethodOptions } from "@langchain/core/language_models/base";
 import { assembleStructuredOutputPipeline, createContentParser } from "@langchain/core/language_models/structured_output";
+import { JsonOutputKeyToolsParser } from "@langchain/core/output_parsers/openai_tools";
 import { AIMessage, AIMessageChunk, type BaseMessage, type BaseMessageLike, type UsageMetadata } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult, type LLMResult } from "@langchain/core/outputs";
 import type { Runnable, RunnableBatchOptions, RunnableConfig } from "@langchain/core/runnables";
@@ -423,10 +424,12 @@ export class ChatConclave extends BaseChatModel<ChatConclaveCallOptions, AIMessa
     config?: StructuredOutputMethodOptions<true>,
   ): Runnable<BaseLanguageModelInput, { raw: BaseMessage; parsed: RunOutput }>;
   /**
-   * Whatever `method` asks for, the schema goes to the experts as `jsonSchema` (a grammar on local
-   * experts, response_format json_schema remotely) and the answer's text is parsed: validated when
-   * the schema is zod (or another standard schema), parsed as JSON otherwise. `includeRaw` gives
-   * { raw, parsed }, with parsed null when the text does not parse.
+   * By default (any `method` but "functionCalling") the schema goes to the experts as `jsonSchema` (a
+   * grammar on local experts, response_format json_schema remotely) and the answer's text is parsed:
+   * validated when the schema is zod (or another standard schema), parsed as JSON otherwise.
+   * `method: "functionCalling"`: the schema becomes a tool (named `name`, else "extract") the answer
+   * is forced to call, and the call's arguments are the output (only tool-capable experts answer).
+   * `includeRaw` gives { raw, parsed }, with parsed null when the output does not parse.
    */
   override withStructuredOutput<RunOutput extends Record<string, any> = Record<string, any>>(
     outputSchema: InteropZodType<RunOutput> | SerializableSchema<RunOutput> | Record<string, any>,
@@ -435,9 +438,16 @@ export class ChatConclave extends BaseChatModel<ChatConclaveCallOptions, AIMessa
     const converted = isInteropZodSchema(outputSchema) || isSerializableSchema(outputSchema) ? toJsonSchema(outputSchema) : outputSchema;
     // "$schema" names a draft; grammars and servers have no use for it.
     const { $schema: _draft, ...jsonSchema } = converted as Record<string, unknown>;
+    const includeRaw = config?.includeRaw ?? false;
+    if (config?.method === "functionCalling") {
+      const name = config.name ?? "extract";
+      const description = typeof jsonSchema.description === "string" ? jsonSchema.description : undefined;
+      const bound = this.bindTools([{ type: "function", function: { name, ...(description ? { description } : {}), parameters: jsonSchema } }], { tool_choice: name });
+      const toolParser = new JsonOutputKeyToolsParser<RunOutput>({ keyName: name, returnSingle: true, ...(isInteropZodSchema(outputSchema) ? { zodSchema: outputSchema } : {}) });
+      return assembleStructuredOutputPipeline(bound, toolParser, includeRaw, includeRaw ? "StructuredOutputRunnable" : "StructuredOutput");
+    }
     const llm = this.withConfig({ jsonSchema });
     const parser = createContentParser<RunOutput>(outputSchema);
-    const includeRaw = config?.includeRaw ?? false;
     return assembleStructuredOutputPipeline(llm, parser, includeRaw, includeRaw ? "StructuredOutputRunnable" : "StructuredOutput");
   }
 }

@@ -2,7 +2,7 @@
  * ChatConclave's tool calling, in the spirit of LangChain's standard tool-calling tests, in both modes
  * (in-process, and remote against the same orchestrator's listening HTTP server): bind tools given as
  * zod, JSON schema and a LangChain tool; invoke; stream tool calls with usage; a tool message round
- * trip; parallel calls from an expert that makes them. A local expert with Qwen 2.5's template makes
+ * trip; parallel calls from an expert that makes them; structured output through tool calling. A local expert with Qwen 2.5's template makes
  * forced calls; a remote expert (a local OpenAI-compatible test server) makes parallel ones.
  */
 import { AIMessage, AIMessageChunk, HumanMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
@@ -123,6 +123,14 @@ describe.each(["in-process", "remote"] as const)("ChatConclave tools (%s)", (mod
     expect(final).toBeInstanceOf(AIMessage);
     expect(final.tool_calls ?? []).toEqual([]);
     expect(final.text.length).toBeGreaterThan(0);
+  });
+
+  it("withStructuredOutput through tool calling: the call's arguments are the output", async () => {
+    const out = await chatFor(mode, { seed: 41 }).withStructuredOutput(weatherZod.schema, { method: "functionCalling", name: "report" }).invoke("Weather in Oslo?");
+    expect(weatherZod.schema.safeParse(out).success, JSON.stringify(out)).toBe(true);
+    const both = await chatFor(mode, { seed: 42 }).withStructuredOutput(weatherZod.schema, { method: "functionCalling", includeRaw: true }).invoke("Weather in Oslo?");
+    expect((both.raw as AIMessage).tool_calls?.[0]?.name).toBe("extract");
+    expect(both.parsed).toEqual((both.raw as AIMessage).tool_calls?.[0]?.args);
   });
 
   it("returns parallel calls from an expert that makes them", async () => {
