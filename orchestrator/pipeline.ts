@@ -16,7 +16,7 @@ import type { Config } from "./config/schema.js";
 import { buildSynthesisMessages } from "./aggregate/synthesize.js";
 import { planAggregation, type AggregationPlan, type WeightedAnswer } from "./aggregate/plan.js";
 import { majorityVote } from "./aggregate/vote.js";
-import { planToolTurn } from "./aggregate/tool-turn.js";
+import { planToolTurn, turnAgreement } from "./aggregate/tool-turn.js";
 import type { Scheduler } from "./scheduler/scheduler.js";
 import { fitContext, type ContextFit, type ContextWindow } from "./context-fit.js";
 export type { ContextFit } from "./context-fit.js";
@@ -246,8 +246,11 @@ async function runCascade(
     const recruits = routed.recruitment.recruits.filter((r) => (r.tier ?? 0) === tier);
     outcomes.push(...(await runRecruits(parts, instance, { ...routed, recruitment: { ...routed.recruitment, recruits } }, options)));
     const answered = outcomes.flatMap((o) => ("result" in o ? [{ expertId: o.expertId, text: o.result.text, weight: voteWeight(parts, o.expertId, o.weight) }] : []));
-    const vote = answered.length >= 2 ? majorityVote(answered, parts.aggregation.voteKind, instance.params?.jsonSchema) : null;
-    const agreement = vote?.agreement ?? 0;
+    // Turns with tool calls agree when they make the same calls (tool-turn.ts), not when their (empty) texts match.
+    const calling = outcomes.flatMap((o) => ("result" in o ? [{ expertId: o.expertId, weight: voteWeight(parts, o.expertId, o.weight), text: o.result.text, ...(o.result.toolCalls ? { toolCalls: o.result.toolCalls } : {}) }] : []));
+    const tools = calling.some((turn) => turn.toolCalls?.length);
+    const vote = answered.length >= 2 && !tools ? majorityVote(answered, parts.aggregation.voteKind, instance.params?.jsonSchema) : null;
+    const agreement = tools ? (calling.length >= 2 ? turnAgreement(calling) : 0) : (vote?.agreement ?? 0);
     const last = index === tiers.length - 1;
     const stopped = last || agreement >= threshold;
     const reason = last

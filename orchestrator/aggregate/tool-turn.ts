@@ -50,6 +50,16 @@ export function turnKey(turn: ToolTurn): string {
   return turn.toolCalls.map(callKey).sort().join(" & ");
 }
 
+/** How much the turns agree: the weight share of the largest group of two or more with the same key (0 when none). */
+export function turnAgreement(turns: readonly ToolTurn[]): number {
+  const total = turns.reduce((sum, turn) => sum + turn.weight, 0) || 1;
+  const groups = new Map<string, ToolTurn[]>();
+  for (const turn of turns) groups.set(turnKey(turn), [...(groups.get(turnKey(turn)) ?? []), turn]);
+  let best = 0;
+  for (const members of groups.values()) if (members.length >= 2) best = Math.max(best, members.reduce((sum, turn) => sum + turn.weight, 0) / total);
+  return best;
+}
+
 export function planToolTurn(turns: readonly ToolTurn[]): ToolTurnPlan {
   if (turns.length === 0) throw new Error("planToolTurn needs at least one turn");
   const total = turns.reduce((sum, turn) => sum + turn.weight, 0) || 1;

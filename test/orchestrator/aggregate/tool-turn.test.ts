@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson, planToolTurn, turnKey, type ToolTurn } from "../../../orchestrator/aggregate/tool-turn.js";
+import { canonicalJson, planToolTurn, turnAgreement, turnKey, type ToolTurn } from "../../../orchestrator/aggregate/tool-turn.js";
 
 const call = (name: string, args: string, id = `call_${name}`) => ({ id, type: "function" as const, function: { name, arguments: args } });
 
@@ -42,5 +42,13 @@ describe("tool turn", () => {
     expect(split.method).toBe("single");
     expect(split.turn.expertId).toBe("a");
     expect(split.turn.toolCalls?.[0]?.function.arguments).toBe('{"city":"Oslo"}');
+  });
+
+  it("measures agreement over calls for the cascade: same calls agree, empty texts of different calls do not", () => {
+    const oslo = (expertId: string, weight: number): ToolTurn => ({ expertId, weight, text: "", toolCalls: [call("weather", '{"city":"Oslo"}')] });
+    expect(turnAgreement([oslo("a", 1), oslo("b", 1)])).toBe(1);
+    expect(turnAgreement([oslo("a", 1), { expertId: "b", weight: 1, text: "", toolCalls: [call("weather", '{"city":"Rome"}')] }])).toBe(0);
+    expect(turnAgreement([oslo("a", 1), oslo("b", 1), { expertId: "c", weight: 2, text: "no" }])).toBe(0.5);
+    expect(turnAgreement([oslo("a", 1)])).toBe(0);
   });
 });
