@@ -209,7 +209,9 @@ export async function forcedCall(
     }
     prompt = LlamaText([prompt, name, syntax.paramsPrefix]);
     const parameters = tools.find((tool) => tool.function.name === name)?.function.parameters ?? { type: "object", properties: {} };
-    const grammar = await context.grammarFor(parameters);
+    const grammar = await context.grammarFor(parameters).catch((cause: unknown) => {
+      throw new ConclaveError("INVALID_REQUEST", `tools: the parameters of ${name} are a JSON schema the grammar cannot follow: ${(cause as Error).message}`, { cause, param: "tools" });
+    });
     const written = await completion.generateCompletionWithMeta(tokens(), { ...sampling, grammar, maxTokens: budget });
     const whole = written.metadata.stopReason !== "maxTokens" || jsonAnswerComplete(written.response);
     if (written.metadata.stopReason === "abort" || !whole) return { stopReason: written.metadata.stopReason };
