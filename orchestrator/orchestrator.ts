@@ -58,6 +58,8 @@ export interface ExpertStatus {
   memory?: MemoryEstimate;
   slots: number;
   resident: boolean;
+  /** Whether it takes `tools` (known once described: a local expert's chat wrapper, a remote one's config). */
+  tools?: boolean;
   unavailable?: { code: string; message: string };
 }
 
@@ -365,6 +367,7 @@ async function inspectExpert(expert: ExpertBackend, budget: { ram: number; vram:
   };
   try {
     status.shape = await expert.describe();
+    status.tools = expert.info.tools === true;
     status.memory = await expert.estimateMemory();
     if (status.memory.ramBytes > budget.ram || status.memory.vramBytes > budget.vram) {
       const gib = (n: number) => `${(n / 2 ** 30).toFixed(2)} GiB`;

@@ -30,6 +30,7 @@ export function infoRoutes(app: FastifyInstance, context: ServerContext): void {
         shape: status.shape ?? null,
         memory: status.memory ?? null,
         slots: status.slots,
+        tools: status.tools ?? false,
         resident: stats?.resident ?? false,
         in_flight: stats?.inFlight ?? 0,
         backlog: stats?.backlog ?? 0,

@@ -183,6 +183,12 @@ describe("tool calls through the official openai client", () => {
     ]);
   });
 
+  it("lists which experts take tools", async () => {
+    const models = await client.models.list();
+    const tools = Object.fromEntries(models.data.map((m) => [m.id, (m as unknown as { conclave: { tools?: boolean } }).conclave.tools]));
+    expect(tools).toMatchObject({ caller: true, talker: false, far: true });
+  });
+
   it("refuses tools for an expert that cannot call them", async () => {
     const error = await client.chat.completions.create({ model: "talker", messages: question, tools: [weather] }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
