@@ -3,6 +3,10 @@
  * contexts -> run them through the scheduler (grouped by expert with every other request in flight)
  * -> aggregate.
  *
+ * An instance with tools recruits tool-capable experts only, counts the tools in the context check,
+ * passes them to every recruit, and answers with one expert's whole turn when any recruit called
+ * (aggregate/tool-turn.ts).
+ *
  * Input: an instance (messages, params) and the pipeline's parts. Output: the final text, summed token
  * usage and a routing trace. Failures: a chat or max_tokens that a recruit's context cannot hold is
  * refused before any generation (context-fit.ts); an expert that fails is dropped and recorded in the trace;

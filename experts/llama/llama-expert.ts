@@ -6,7 +6,9 @@
  * `doGenerate` takes a free sequence (waiting if all are busy; with `reusePrefix`, the free one that
  * already holds the longest prefix of the prompt), runs one chat completion, and gives it back with
  * its state kept for the next request (cleared without `reusePrefix` or after a failure); `unload()` waits for running generations, then frees the model; `close()`
- * unloads for good. Failures: a missing file -> MODEL_FILE_NOT_FOUND, an unreadable or unloadable file
+ * unloads for good. Tools (tool-calls.ts): `info.tools` comes from the model's chat wrapper once
+ * described or loaded; a request with tools runs LlamaChat with functions (auto) or a forced call
+ * (required, named). Failures: a missing file -> MODEL_FILE_NOT_FOUND, an unreadable or unloadable file
  * -> MODEL_LOAD_FAILED naming the path and llama.cpp's own reason, abort -> ABORTED.
  */
 import type { ChatHistoryItem, ChatWrapper, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel } from "node-llama-cpp";
