@@ -1,6 +1,6 @@
 /**
- * The ask_conclave tool: how an agent built on a tool-calling model consults conclave, whose own
- * experts cannot call tools. Input (zod): { question, expert? }. The question is answered by the
+ * The ask_conclave tool: how an agent (on any tool-calling model, conclave itself included) consults
+ * the ensemble as a tool. Input (zod): { question, expert? }. The question is answered by the
  * ensemble (routed to the experts whose skills fit) or by the named expert alone; the tool returns
  * the answer's text followed by a one-line note of which experts answered and how the answers were
  * combined. Failures reject with the ConclaveError (MODEL_NOT_FOUND for an unknown expert, ABORTED
