@@ -381,14 +381,7 @@ export async function aggregate(
         ...(plan.method === "synthesize" ? { aggregator: plan.aggregator } : {}),
         reason: plan.reason,
       },
-      answers: answers.map((a) => ({
-        expertId: a.expertId,
-        text: a.text,
-        ms: Math.round(a.ms),
-        ...(a.result.cost === undefined ? {} : { cost: a.result.cost }),
-        ...(a.result.prefill ? { prefill: { ...a.result.prefill, ms: round(a.result.prefill.ms) } } : {}),
-        ...(a.result.toolCalls?.length ? { toolCalls: a.result.toolCalls } : {}),
-      })),
+      answers: answers.map(traceAnswer),
       cost: answers.reduce((sum, a) => sum + (a.result.cost ?? 0), synthesisCost),
       failures,
       warnings,
@@ -433,14 +426,7 @@ function toolTurnOutcome(
       skills: routed.skills,
       recruitment: routed.recruitment,
       aggregation: { method: plan.method, reason: `tool turn: ${plan.reason}` },
-      answers: answers.map((a) => ({
-        expertId: a.expertId,
-        text: a.text,
-        ms: Math.round(a.ms),
-        ...(a.result.cost === undefined ? {} : { cost: a.result.cost }),
-        ...(a.result.prefill ? { prefill: { ...a.result.prefill, ms: round(a.result.prefill.ms) } } : {}),
-        ...(a.result.toolCalls?.length ? { toolCalls: a.result.toolCalls } : {}),
-      })),
+      answers: answers.map(traceAnswer),
       cost: answers.reduce((sum, a) => sum + (a.result.cost ?? 0), 0),
       failures,
       warnings,
@@ -461,3 +447,15 @@ function pick<T extends object, K extends keyof T>(value: T, ...keys: K[]): Pick
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
+
+/** One recruit's answer as the trace shows it, for text and tool turns alike. */
+function traceAnswer(a: WeightedAnswer & { result: GenerateResult; ms: number }) {
+  return {
+    expertId: a.expertId,
+    text: a.text,
+    ms: Math.round(a.ms),
+    ...(a.result.cost === undefined ? {} : { cost: a.result.cost }),
+    ...(a.result.prefill ? { prefill: { ...a.result.prefill, ms: round(a.result.prefill.ms) } } : {}),
+    ...(a.result.toolCalls?.length ? { toolCalls: a.result.toolCalls } : {}),
+  };
+}
