@@ -386,13 +386,7 @@ export async function aggregate(
       failures,
       warnings,
       ...(options.fit?.truncation ? { truncation: options.fit.truncation } : {}),
-      times: {
-        tagMs: round(routed.tagMs),
-        recruitMs: round(routed.recruitMs),
-        runMs: round(times.runMs),
-        aggregateMs: round(aggregateMs),
-        totalMs: round(performance.now() - times.started),
-      },
+      times: stageTimes(routed, times, aggregateMs),
     },
   };
 }
@@ -431,13 +425,7 @@ function toolTurnOutcome(
       failures,
       warnings,
       ...(options.fit?.truncation ? { truncation: options.fit.truncation } : {}),
-      times: {
-        tagMs: round(routed.tagMs),
-        recruitMs: round(routed.recruitMs),
-        runMs: round(times.runMs),
-        aggregateMs: round(performance.now() - aggregateStarted),
-        totalMs: round(performance.now() - times.started),
-      },
+      times: stageTimes(routed, times, performance.now() - aggregateStarted),
     },
   };
 }
@@ -447,6 +435,17 @@ function pick<T extends object, K extends keyof T>(value: T, ...keys: K[]): Pick
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
+
+/** Time per stage for the trace, rounded to 0.1 ms; the total runs up to now. */
+function stageTimes(routed: RouteResult, times: { runMs: number; started: number }, aggregateMs: number) {
+  return {
+    tagMs: round(routed.tagMs),
+    recruitMs: round(routed.recruitMs),
+    runMs: round(times.runMs),
+    aggregateMs: round(aggregateMs),
+    totalMs: round(performance.now() - times.started),
+  };
+}
 
 /** One recruit's answer as the trace shows it, for text and tool turns alike. */
 function traceAnswer(a: WeightedAnswer & { result: GenerateResult; ms: number }) {
