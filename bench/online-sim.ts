@@ -37,7 +37,12 @@ export interface SimResult {
   batchWallMs?: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    // A cancelled load (the policy's `cancel-load`) stops at once, as node-llama-cpp's loadSignal does.
+    signal?.addEventListener("abort", () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  });
 
 export async function simulate(stream: readonly SimRequest[], options: SimOptions): Promise<SimResult> {
   const scale = (ms: number) => ms / options.speedup;
@@ -45,7 +50,7 @@ export async function simulate(stream: readonly SimRequest[], options: SimOption
   const scheduler = new Scheduler(
     experts,
     {
-      load: () => sleep(scale(options.loadMs)),
+      load: (_id, signal) => sleep(scale(options.loadMs), signal),
       unload: async () => undefined,
       run: async () => {
         await sleep(scale(options.generationMs));

@@ -94,8 +94,8 @@ export interface ExpertBackend {
   readonly info: ExpertInfo;
   /** True once the model is ready to generate without a load. Always true for remote backends. */
   isLoaded(): boolean;
-  /** Idempotent and safe under concurrency: concurrent calls share one load. */
-  ensureLoaded(): Promise<void>;
+  /** Idempotent and safe under concurrency: concurrent calls share one load. `signal` may cancel a load the call starts (ABORTED). */
+  ensureLoaded(signal?: AbortSignal): Promise<void>;
   /** Frees the model; waits for in-flight generations to end first. No-op when not loaded. */
   unload(): Promise<void>;
   /** Memory needed when loaded, estimated before loading; 0/0 for remote. */

@@ -159,7 +159,7 @@ export class Orchestrator implements WorkerEngine {
     const scheduler = new Scheduler(
       schedulable,
       {
-        load: (id) => experts.get(id)!.ensureLoaded(),
+        load: (id, signal) => experts.get(id)!.ensureLoaded(signal),
         unload: (id) => experts.get(id)!.unload(),
         // Every call gets its cost here, once: the declared price wins over what the backend reported.
         run: async (id, request) => {

@@ -109,16 +109,17 @@ export class LlamaExpert implements ExpertBackend {
     return this.resident !== undefined && this.unloading === undefined;
   }
 
-  async ensureLoaded(): Promise<void> {
-    await this.residentModel();
+  /** `signal` cancels a load this call starts (a load already under way is shared, not cancelled). */
+  async ensureLoaded(signal?: AbortSignal): Promise<void> {
+    await this.residentModel(signal);
   }
 
-  private async residentModel(): Promise<Resident> {
+  private async residentModel(signal?: AbortSignal): Promise<Resident> {
     if (this.closed) throw new ConclaveError("CLOSED", `expert ${this.info.id} is closed`);
     if (this.unloading) await this.unloading;
     if (this.resident) return this.resident;
     if (!this.loading) {
-      this.loading = this.load().finally(() => {
+      this.loading = this.load(signal).finally(() => {
         this.loading = undefined;
       });
     }
@@ -135,7 +136,7 @@ export class LlamaExpert implements ExpertBackend {
     return this.options.gpuLayers === "auto" ? totalLayers : this.options.gpuLayers;
   }
 
-  private async load(): Promise<Resident> {
+  private async load(signal: AbortSignal | undefined): Promise<Resident> {
     const path = await this.modelPath();
     const llama = await getRuntime(this.options.runtime);
     // Read the header first: a corrupt file then fails with the parser's reason, not a vague one.
@@ -148,14 +149,20 @@ export class LlamaExpert implements ExpertBackend {
         modelPath: path,
         gpuLayers: this.options.runtime.gpu === false ? 0 : this.options.gpuLayers,
         useMmap: this.options.useMmap,
+        ...(signal ? { loadSignal: signal } : {}),
         ...(overrides ? { metadataOverrides: { [this.architectureKey()]: overrides } as never } : {}),
       });
       const context = await model.createContext({
         contextSize: this.options.contextSize,
         sequences: this.options.sequences,
         threads: this.options.threads,
+        ...(signal ? { createSignal: signal } : {}),
       });
       const sequences = Array.from({ length: this.options.sequences }, () => context.getSequence());
+      if (signal?.aborted) {
+        await context.dispose();
+        throw new ConclaveError("ABORTED", `load of expert ${this.info.id} was cancelled`);
+      }
       const resident = { model, context, pool: new SlotPool(sequences), chatWrapper: resolveChatWrapper(model) };
       this.detectTools(resident.chatWrapper);
       if (this.closed) {
@@ -167,6 +174,7 @@ export class LlamaExpert implements ExpertBackend {
     } catch (cause) {
       await model?.dispose().catch(() => undefined);
       if (cause instanceof ConclaveError) throw cause;
+      if (signal?.aborted || isAbortError(cause)) throw new ConclaveError("ABORTED", `load of expert ${this.info.id} was cancelled`, { cause });
       const reason = [(cause as Error).message, ...logsSince(mark)].join("; ");
       throw new ConclaveError("MODEL_LOAD_FAILED", `failed to load ${path} for expert ${this.info.id}: ${reason}`, { cause });
     }

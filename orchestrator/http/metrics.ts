@@ -43,6 +43,7 @@ export class ServerMetrics {
     perExpert("conclave_model_unloads_total", "Model unloads per expert", (e) => e.unloads, "counter");
     perExpert("conclave_model_evictions_total", "Unloads forced to make room for another model", (e) => e.evictions, "counter");
     perExpert("conclave_model_load_failures_total", "Failed model loads per expert", (e) => e.loadFailures, "counter");
+    perExpert("conclave_model_loads_cancelled_total", "Batch model loads cancelled so a chat's model loads first", (e) => e.loadsCancelled, "counter");
     perExpert("conclave_expert_served_total", "Generations served per expert", (e) => e.served, "counter");
     perExpert("conclave_model_resident", "1 when the expert's model is loaded", (e) => (e.resident ? 1 : 0), "gauge");
     perExpert("conclave_expert_backlog", "Work items waiting for the expert", (e) => e.backlog, "gauge");

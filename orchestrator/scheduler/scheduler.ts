@@ -16,7 +16,8 @@ import { ExpertBacklog } from "../../queues/expert-backlog.js";
 import { decide, type Decision, type ExpertSnapshot, type MemoryNeed, type Policy, type WorkClass } from "./policy.js";
 
 export interface SchedulerEffects {
-  load(expertId: string): Promise<void>;
+  /** `signal` fires when the policy cancels the load; the effect should stop early and reject. */
+  load(expertId: string, signal?: AbortSignal): Promise<void>;
   unload(expertId: string): Promise<void>;
   run(expertId: string, request: GenerateRequest): Promise<GenerateResult>;
 }
@@ -53,6 +54,8 @@ export interface ExpertCounters {
   unloads: number;
   evictions: number;
   loadFailures: number;
+  /** Loads the policy cancelled for online work (not failures: their work stays queued). */
+  loadsCancelled: number;
   served: number;
   failed: number;
   peakInFlight: number;
@@ -82,6 +85,9 @@ interface ExpertState {
   spec: SchedulableExpert;
   resident: boolean;
   loading: boolean;
+  /** Aborts the load in progress; `cancelling` once the policy asked for that. */
+  loadAbort: AbortController | undefined;
+  cancelling: boolean;
   inFlight: number;
   servedSinceLoad: number;
   lastUsedAt: number;
@@ -94,6 +100,7 @@ const emptyCounters = (): ExpertCounters => ({
   unloads: 0,
   evictions: 0,
   loadFailures: 0,
+  loadsCancelled: 0,
   served: 0,
   failed: 0,
   peakInFlight: 0,
@@ -127,6 +134,8 @@ export class Scheduler {
         // Remote experts need no load: they count as resident from the start.
         resident: !spec.local,
         loading: false,
+        loadAbort: undefined,
+        cancelling: false,
         inFlight: 0,
         servedSinceLoad: 0,
         lastUsedAt: 0,
@@ -192,6 +201,10 @@ export class Scheduler {
         return this.load(expert, decision.evict);
       case "refuse":
         return this.fail(expert, new ConclaveError("MODEL_TOO_LARGE", decision.reason));
+      case "cancel-load":
+        expert.cancelling = true;
+        expert.loadAbort?.abort(new ConclaveError("ABORTED", `load of ${expert.spec.id} cancelled: ${decision.reason}`));
+        return;
       default: {
         const unreachable: never = decision;
         throw new Error(`unknown decision ${JSON.stringify(unreachable)}`);
@@ -241,6 +254,8 @@ export class Scheduler {
 
   private load(expert: ExpertState, evict: string[]): void {
     expert.loading = true;
+    const abort = new AbortController();
+    expert.loadAbort = abort;
     const started = this.now();
     const victims = evict.map((id) => this.experts.get(id)!);
     // Victims leave the resident set at once so the policy never serves them while they unload.
@@ -251,7 +266,8 @@ export class Scheduler {
         victim.counters.unloads += 1;
         victim.counters.evictions += 1;
       }
-      await this.effects.load(expert.spec.id);
+      abort.signal.throwIfAborted();
+      await this.effects.load(expert.spec.id, abort.signal);
     })().then(
       () => {
         expert.resident = true;
@@ -261,11 +277,18 @@ export class Scheduler {
         expert.counters.loadMs += this.now() - started;
       },
       (error: unknown) => {
+        // A cancelled load is no failure: the expert's work stays queued for its next turn.
+        if (abort.signal.aborted) {
+          expert.counters.loadsCancelled += 1;
+          return;
+        }
         expert.counters.loadFailures += 1;
         this.fail(expert, toConclaveError(error, "MODEL_LOAD_FAILED"));
       },
     ).finally(() => {
       expert.loading = false;
+      expert.cancelling = false;
+      expert.loadAbort = undefined;
       this.pump();
     });
   }
@@ -310,6 +333,7 @@ export class Scheduler {
           local: expert.spec.local,
           resident: expert.resident,
           loading: expert.loading,
+          cancelling: expert.cancelling,
           memory: expert.spec.memory,
           slots: expert.spec.slots,
           inFlight: expert.inFlight,

@@ -47,6 +47,25 @@ describe("LlamaExpert on a generated sparse-MoE GGUF", () => {
     await expert.close();
   });
 
+  it("a cancelled load rejects ABORTED, keeps nothing resident, and the next load works", async () => {
+    const expert = new LlamaExpert(options("moe", moePath));
+    const cancelled = new AbortController();
+    cancelled.abort();
+    const error = await expert.ensureLoaded(cancelled.signal).catch((e: unknown) => e);
+    expect(isConclaveError(error) && error.code).toBe("ABORTED");
+    expect(expert.isLoaded()).toBe(false);
+    const midway = new AbortController();
+    const racing = expert.ensureLoaded(midway.signal).then(() => "loaded", (e: unknown) => (isConclaveError(e) ? e.code : String(e)));
+    midway.abort();
+    // node-llama-cpp may finish a small load before it sees the signal; either way the expert is coherent.
+    const outcome = await racing;
+    expect(["loaded", "ABORTED"]).toContain(outcome);
+    expect(expert.isLoaded()).toBe(outcome === "loaded");
+    await expert.ensureLoaded();
+    expect((await expert.doGenerate(ask("hello", 3))).usage.completionTokens).toBe(3);
+    await expert.close();
+  });
+
   it("shares one load between concurrent ensureLoaded calls and generates with usage", async () => {
     const expert = new LlamaExpert(options("moe", moePath));
     await Promise.all([expert.ensureLoaded(), expert.ensureLoaded(), expert.ensureLoaded()]);

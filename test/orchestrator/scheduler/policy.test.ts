@@ -152,6 +152,30 @@ describe("grouped policy: online before batch", () => {
   });
 });
 
+describe("grouped policy: online work cancels a batch load", () => {
+  const batchLoad = expert("a", { loading: true, backlog: 40 });
+  const chat = expert("c", { backlog: 1, onlineBacklog: 1 });
+
+  it("cancels a load that only batch work waits for when a chat waits for another model", () => {
+    expect(decide(input([batchLoad, chat]))).toEqual({ kind: "cancel-load", expertId: "a", reason: "online work waits for c" });
+  });
+
+  it("never cancels a load that online work waits for, nor one already being cancelled, nor without online work", () => {
+    expect(decide(input([{ ...batchLoad, onlineBacklog: 1 }, chat])).kind).toBe("wait");
+    expect(decide(input([{ ...batchLoad, cancelling: true }, chat]))).toEqual({ kind: "wait", reason: "loading a" });
+    expect(decide(input([batchLoad, expert("c", { backlog: 1 })]))).toEqual({ kind: "wait", reason: "loading a" });
+  });
+
+  it("lets the batch load finish once batch work has starved past its bound", () => {
+    const starved = { ...input([batchLoad, chat]), maxBatchStarvationMs: 1000, batchStarvedMs: 1001 };
+    expect(decide(starved).kind).toBe("wait");
+  });
+
+  it("is conclave's rule only: fifo-lru waits for the load in progress", () => {
+    expect(decideFifoLru(input([{ ...batchLoad, oldestArrival: 0 }, { ...chat, oldestArrival: 1 }])).kind).toBe("wait");
+  });
+});
+
 describe("grouped policy: prefetch", () => {
   it("loads the next expert while the current one still generates, only with prefetch", () => {
     const current = expert("a", { resident: true, backlog: 0, inFlight: 2, slots: 2 });

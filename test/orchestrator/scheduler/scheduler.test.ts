@@ -10,10 +10,18 @@ class RecordingEffects implements SchedulerEffects {
   readonly resident = new Set<string>();
   maxResident = 0;
   failLoads = new Set<string>();
+  /** Loads that take this many ticks (1 by default) and stop early when their signal fires. */
+  slowLoads = new Map<string, number>();
 
-  async load(id: string) {
+  async load(id: string, signal?: AbortSignal) {
     this.log.push(`load ${id}`);
-    await tick();
+    for (let i = 0; i < (this.slowLoads.get(id) ?? 1); i++) {
+      await tick();
+      if (signal?.aborted) {
+        this.log.push(`cancelled ${id}`);
+        throw signal.reason;
+      }
+    }
     if (this.failLoads.has(id)) throw new ConclaveError("MODEL_LOAD_FAILED", `failed to load /models/${id}.gguf`);
     this.resident.add(id);
     this.maxResident = Math.max(this.maxResident, this.resident.size);
@@ -186,6 +194,33 @@ describe("Scheduler", () => {
     // a was loading when the chat came: the chat's model goes next, before any more batch work.
     expect(order[0]).toBe("chat");
     expect(effects.log.filter((e) => e.startsWith("load"))).toEqual(["load a", "load c", "load a", "load b"]);
+  });
+
+  it("grouped cancels a batch model's slow load for a chat's model, then loads it again for the batch", async () => {
+    const effects = new RecordingEffects();
+    effects.slowLoads.set("a", 50);
+    const order: string[] = [];
+    const run = effects.run.bind(effects);
+    effects.run = (id, req) => (order.push(req.messages[0]!.content), run(id, req));
+    const s = scheduler(experts(["a", "c"], { slots: 1 }), effects, 1);
+    const batch = Array.from({ length: 3 }, (_, i) => s.submit("a", request(`batch${i}`), { workClass: "batch" }));
+    await tick();
+    const chat = s.submit("c", request("chat"));
+    const results = await Promise.all([...batch, chat]);
+    expect(results.map((r) => r.text)).toEqual(["a:batch0", "a:batch1", "a:batch2", "c:chat"]);
+    expect(order[0]).toBe("chat");
+    expect(effects.log.filter((e) => !e.startsWith("unload"))).toEqual(["load a", "cancelled a", "load c", "load a"]);
+    expect(s.stats().experts.a).toMatchObject({ loadsCancelled: 1, loadFailures: 0, loads: 1, served: 3 });
+  });
+
+  it("fifo-lru lets the slow batch load finish before the chat's model", async () => {
+    const effects = new RecordingEffects();
+    effects.slowLoads.set("a", 5);
+    const s = scheduler(experts(["a", "c"], { slots: 1 }), effects, 1, 1000, { policy: policyNamed("fifo-lru") });
+    const batch = s.submit("a", request("batch"), { workClass: "batch" });
+    await tick();
+    await Promise.all([batch, s.submit("c", request("chat"))]);
+    expect(effects.log.filter((e) => e.startsWith("load") || e.startsWith("cancelled"))).toEqual(["load a", "load c"]);
   });
 
   it("lets starved batch work through after maxBatchStarvationMs despite a stream of chats", async () => {
