@@ -17,6 +17,8 @@ export const ERROR_CATALOGUE = {
   REMOTE_EXPERT_ERROR: { status: 502, type: "server_error", retryable: true },
   ABORTED: { status: 499, type: "request_aborted", retryable: false },
   CLOSED: { status: 503, type: "server_error", retryable: true },
+  /** Fleet mode: the worker running a streamed generation died after the first token went out (no retry can continue it). */
+  WORKER_LOST: { status: 503, type: "server_error", retryable: true },
   PROFILE_INVALID: { status: 500, type: "server_error", retryable: false },
   CATALOG_INVALID: { status: 500, type: "server_error", retryable: false },
   BATCH_LINE_INVALID: { status: 400, type: "invalid_request_error", retryable: false },

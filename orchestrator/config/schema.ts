@@ -276,6 +276,14 @@ const serverSchema = z.strictObject({
   retryAfterSeconds: z.number().int().min(1).default(2),
   /** On shutdown, in-flight requests get this long to finish before they are cancelled. */
   shutdownTimeoutMs: z.number().int().min(0).default(10_000),
+  /**
+   * Where expert calls of online requests run: "local" in this process; "fleet" (needs REDIS_URL) as
+   * high-priority jobs on `conclave worker` processes, tokens streamed back through Redis, so the
+   * server is a stateless front door that tags, recruits and aggregates (README, fleet mode).
+   */
+  execution: z.enum(["local", "fleet"]).default("local"),
+  /** Fleet mode: workers publish their residency this often; one silent for 3 beats is taken for dead. */
+  heartbeatMs: z.number().int().min(100).default(1_000),
 });
 
 const batchesSchema = z.strictObject({
