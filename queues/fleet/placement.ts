@@ -1,0 +1,262 @@
+/**
+ * Fleet placement: which worker (one per GPU) drains which expert queue, and which loads start now.
+ * A pure function of one registry snapshot (no Redis, no clock, no randomness): every worker computes
+ * it on the same snapshot and acts on its own part, so equal inputs must give equal outputs (ties go
+ * to the smaller id).
+ *
+ * Rules, in order:
+ * 1. Dead workers (stale heartbeat) get nothing and hold nothing. An expert bigger than every alive
+ *    worker's budget is refused (only when it has demand).
+ * 2. A worker "holds" an expert when its model is resident there or loading there. Jobs go to
+ *    holders: each holder drains its held experts that have backlog.
+ * 3. A load starts only when the holders have no room for the demand: the backlog exceeds their
+ *    spare sequences (a loading copy counts as all-spare), and either nobody holds the expert (cold)
+ *    or it is hot: the sequences its steady demand keeps busy (rate x serviceSeconds, over
+ *    `targetOccupancy`) exceed its copies' slots; with serviceSeconds unknown (0), the backlog alone
+ *    exceeds the copies' slots and no copy is still loading. A cold expert gets one copy; a hot one as many as that demand needs.
+ * 4. At most one load per worker, and none on a worker that is loading already (one load at a
+ *    time, as the per-process scheduler does).
+ * 5. The worker for a load: it fits after evicting idle models only (no sequence in flight there),
+ *    never the sole holder of an expert with backlog; among those, the least co-recruitment weight
+ *    with the experts it keeps (experts recruited together then run in parallel on different GPUs),
+ *    then the fewest evictions, then the fewest sequences in flight, then the id. Victims go least
+ *    useful first: no backlog before backlog, then the lowest rate, then the id.
+ * 6. Order of service: cold experts before replicas, online backlog before batch-only, then the
+ *    larger backlog, then the id.
+ */
+
+export interface FleetWorkerView {
+  id: string;
+  /** Memory this worker's models may use together (bytes; one GPU's VRAM budget, or RAM on CPU). */
+  budget: number;
+  /** Models loaded now, and models being loaded now. */
+  resident: readonly string[];
+  loading: readonly string[];
+  /** Sequences running per expert on this worker, and sequences the worker runs per expert at most. */
+  inFlight: Readonly<Record<string, number>>;
+  /** false when its heartbeat is older than the registry's timeout: it gets nothing. */
+  alive: boolean;
+}
+
+export interface FleetExpertDemand {
+  id: string;
+  /** Bytes its model needs on a worker. */
+  memory: number;
+  /** Sequences one loaded copy runs at once. */
+  slots: number;
+  /** Jobs waiting now in its queue, by class. */
+  backlog: { online: number; batch: number };
+  /** Recent demand (jobs per second, smoothed), which decides replication of hot experts. */
+  rate: number;
+  /** Seconds a job takes on one sequence (measured mean; 0 = unknown). */
+  serviceSeconds: number;
+}
+
+export interface PlacementInput {
+  workers: readonly FleetWorkerView[];
+  experts: readonly FleetExpertDemand[];
+  /** How often pairs of experts are recruited for the same request (smoothed counts); keep such pairs on different workers. */
+  coRecruited: ReadonlyArray<{ a: string; b: string; weight: number }>;
+  /** Fraction of a hot expert's slots its steady demand should fill (headroom for bursts). Absent = 0.9. */
+  targetOccupancy?: number;
+}
+
+export interface Placement {
+  /** Per alive worker: the experts it should drain (serve jobs of) now. Every expert with backlog that some worker holds or can load appears under at least one worker. */
+  drain: Record<string, string[]>;
+  /** Loads to start now: at most one per worker; never the same expert on two workers in the same decision unless it is hot enough to replicate; evictions named. */
+  loads: Array<{ workerId: string; expertId: string; evict: string[] }>;
+  /** Experts nobody can hold (bigger than every budget), with the reason. */
+  refused: Array<{ expertId: string; reason: string }>;
+}
+
+const DEFAULT_TARGET_OCCUPANCY = 0.9;
+
+/** A worker's state while the decision is built: what it holds after this decision's loads and evictions. */
+interface WorkerState {
+  view: FleetWorkerView;
+  held: Set<string>;
+  used: number;
+  loadsNow: boolean;
+}
+
+interface Need {
+  expert: FleetExpertDemand;
+  cold: boolean;
+  copies: number;
+}
+
+const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const backlogOf = (e: FleetExpertDemand) => e.backlog.online + e.backlog.batch;
+
+export function place(input: PlacementInput): Placement {
+  const experts = new Map(input.experts.map((e) => [e.id, e]));
+  const memoryOf = (id: string) => experts.get(id)?.memory ?? 0;
+  const workers = input.workers
+    .filter((w) => w.alive)
+    .slice()
+    .sort((a, b) => byId(a.id, b.id))
+    .map((view): WorkerState => {
+      const held = new Set([...view.resident, ...view.loading]);
+      return { view, held, used: [...held].reduce((sum, id) => sum + memoryOf(id), 0), loadsNow: view.loading.length > 0 };
+    });
+  const affinity = coRecruitment(input.coRecruited);
+  const occupancy = input.targetOccupancy ?? DEFAULT_TARGET_OCCUPANCY;
+
+  const refused: Placement["refused"] = [];
+  const largest = Math.max(0, ...workers.map((w) => w.view.budget));
+  const needs: Need[] = [];
+  for (const expert of [...experts.values()].sort((a, b) => byId(a.id, b.id))) {
+    const demanded = backlogOf(expert) > 0 || expert.rate > 0;
+    if (workers.length > 0 && demanded && expert.memory > largest) {
+      refused.push({ expertId: expert.id, reason: `${expert.id} needs ${gib(expert.memory)} but the largest worker budget is ${gib(largest)}` });
+      continue;
+    }
+    const copies = copiesToAdd(expert, workers, occupancy);
+    if (copies > 0) needs.push({ expert, cold: holdersOf(expert.id, workers).length === 0, copies });
+  }
+  needs.sort(
+    (a, b) =>
+      Number(b.cold) - Number(a.cold) ||
+      Number(b.expert.backlog.online > 0) - Number(a.expert.backlog.online > 0) ||
+      backlogOf(b.expert) - backlogOf(a.expert) ||
+      byId(a.expert.id, b.expert.id),
+  );
+
+  const loads: Placement["loads"] = [];
+  for (const need of needs) {
+    for (let copy = 0; copy < need.copies; copy++) {
+      const choice = chooseWorker(need.expert, workers, experts, affinity);
+      if (!choice) break;
+      const { worker, evict } = choice;
+      for (const victim of evict) {
+        worker.held.delete(victim);
+        worker.used -= memoryOf(victim);
+      }
+      worker.held.add(need.expert.id);
+      worker.used += need.expert.memory;
+      worker.loadsNow = true;
+      loads.push({ workerId: worker.view.id, expertId: need.expert.id, evict });
+    }
+  }
+
+  const drain: Record<string, string[]> = {};
+  for (const worker of workers) {
+    drain[worker.view.id] = [...worker.held].filter((id) => backlogOf(experts.get(id) ?? NO_DEMAND) > 0).sort(byId);
+  }
+  return { drain, loads, refused };
+}
+
+const NO_DEMAND: FleetExpertDemand = { id: "", memory: 0, slots: 0, backlog: { online: 0, batch: 0 }, rate: 0, serviceSeconds: 0 };
+
+function holdersOf(expertId: string, workers: readonly WorkerState[]): WorkerState[] {
+  return workers.filter((w) => w.held.has(expertId));
+}
+
+/** How many new copies of `expert` the demand calls for now (rule 3). */
+function copiesToAdd(expert: FleetExpertDemand, workers: readonly WorkerState[], occupancy: number): number {
+  const backlog = backlogOf(expert);
+  if (backlog === 0) return 0;
+  const holders = holdersOf(expert.id, workers);
+  if (holders.length === 0) return 1;
+  const slots = Math.max(1, expert.slots);
+  const spare = holders.reduce((sum, w) => {
+    if (!w.view.resident.includes(expert.id)) return sum + slots;
+    return sum + Math.max(0, slots - (w.view.inFlight[expert.id] ?? 0));
+  }, 0);
+  if (backlog <= spare) return 0;
+  if (expert.serviceSeconds > 0) {
+    const wanted = Math.ceil((expert.rate * expert.serviceSeconds) / (occupancy * slots));
+    return Math.max(0, wanted - holders.length);
+  }
+  // Without a measured service time only an overflowing queue says hot, and a copy still loading
+  // may be all it needs: wait for it.
+  if (holders.some((w) => !w.view.resident.includes(expert.id))) return 0;
+  return backlog > holders.length * slots ? 1 : 0;
+}
+
+function coRecruitment(pairs: PlacementInput["coRecruited"]): Map<string, Map<string, number>> {
+  const map = new Map<string, Map<string, number>>();
+  const add = (x: string, y: string, w: number) => {
+    const row = map.get(x) ?? new Map<string, number>();
+    row.set(y, (row.get(y) ?? 0) + w);
+    map.set(x, row);
+  };
+  for (const { a, b, weight } of pairs) {
+    if (a === b || !(weight > 0)) continue;
+    add(a, b, weight);
+    add(b, a, weight);
+  }
+  return map;
+}
+
+interface Choice {
+  worker: WorkerState;
+  evict: string[];
+  conflict: number;
+  busy: number;
+}
+
+/** Rule 5: the best worker to load `expert` on now, with its evictions; undefined when none can. */
+function chooseWorker(
+  expert: FleetExpertDemand,
+  workers: readonly WorkerState[],
+  experts: ReadonlyMap<string, FleetExpertDemand>,
+  affinity: ReadonlyMap<string, ReadonlyMap<string, number>>,
+): Choice | undefined {
+  let best: Choice | undefined;
+  for (const worker of workers) {
+    if (worker.loadsNow || worker.held.has(expert.id) || expert.memory > worker.view.budget) continue;
+    const evict = victims(expert.memory, worker, workers, experts);
+    if (!evict) continue;
+    const kept = [...worker.held].filter((id) => !evict.includes(id));
+    const row = affinity.get(expert.id);
+    const conflict = row ? kept.reduce((sum, id) => sum + (row.get(id) ?? 0), 0) : 0;
+    const busy = Object.values(worker.view.inFlight).reduce((sum, n) => sum + n, 0);
+    const candidate: Choice = { worker, evict, conflict, busy };
+    if (!best || better(candidate, best)) best = candidate;
+  }
+  return best;
+}
+
+function better(a: Choice, b: Choice): boolean {
+  if (a.conflict !== b.conflict) return a.conflict < b.conflict;
+  if (a.evict.length !== b.evict.length) return a.evict.length < b.evict.length;
+  if (a.busy !== b.busy) return a.busy < b.busy;
+  return a.worker.view.id < b.worker.view.id;
+}
+
+/** The idle models to evict from `worker` so `memory` fits, least useful first; undefined if it cannot fit. */
+function victims(
+  memory: number,
+  worker: WorkerState,
+  workers: readonly WorkerState[],
+  experts: ReadonlyMap<string, FleetExpertDemand>,
+): string[] | undefined {
+  const budget = worker.view.budget;
+  if (worker.used + memory <= budget) return [];
+  const idle = [...worker.held]
+    .filter((id) => worker.view.resident.includes(id) && !worker.view.loading.includes(id))
+    .filter((id) => (worker.view.inFlight[id] ?? 0) === 0)
+    .filter((id) => {
+      const e = experts.get(id);
+      return !e || backlogOf(e) === 0 || holdersOf(id, workers).length > 1;
+    })
+    .sort((a, b) => {
+      const ea = experts.get(a) ?? NO_DEMAND;
+      const eb = experts.get(b) ?? NO_DEMAND;
+      return Number(backlogOf(ea) > 0) - Number(backlogOf(eb) > 0) || ea.rate - eb.rate || byId(a, b);
+    });
+  const evict: string[] = [];
+  let used = worker.used;
+  for (const id of idle) {
+    evict.push(id);
+    used -= experts.get(id)?.memory ?? 0;
+    if (used + memory <= budget) return evict;
+  }
+  return undefined;
+}
+
+function gib(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+}
