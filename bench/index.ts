@@ -2,6 +2,7 @@
  * `npm run bench -- <name> [options]`: runs one benchmark. Each prints its figures and its baseline
  * side by side from the same run.
  */
+import { benchAbstain } from "./abstain.js";
 import { benchBatchGrouping } from "./batch-grouping.js";
 import { benchBatchQueues } from "./batch-queues.js";
 import { benchHttpOverhead } from "./http-overhead.js";
@@ -16,6 +17,7 @@ import { benchZoo } from "./zoo.js";
 import { benchRouterbench } from "./routerbench.js";
 
 const benches: Record<string, () => Promise<void>> = {
+  abstain: benchAbstain,
   "batch-grouping": benchBatchGrouping,
   "batch-queues": benchBatchQueues,
   "http-overhead": benchHttpOverhead,

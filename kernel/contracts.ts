@@ -78,6 +78,20 @@ export interface Recruitment {
   fallback?: string;
   /** Set when residency changed the choice: a warm expert taken over a slightly better cold one. */
   residencySwaps?: Array<{ expertId: string; over: string }>;
+  /** Set when routing abstained (routing.abstain): no skill scored enough for any expert to be trusted. */
+  abstain?: Abstention;
+}
+
+/**
+ * Why routing abstained: the best skill score (none when nothing was tagged) against the threshold.
+ * With a fallback expert it is the single recruit; without one there are no recruits and the answer
+ * is the configured message.
+ */
+export interface Abstention {
+  threshold: number;
+  best?: { skill: string; score: number };
+  fallback?: string;
+  reason: string;
 }
 
 /** An answer from one expert for one instance. */
@@ -112,7 +126,8 @@ export interface ExpertFailure {
   message: string;
 }
 
-export type AggregationMethod = "single" | "vote" | "synthesize" | "agree";
+/** abstain: routing recruited no expert and the answer is routing.abstain's message. */
+export type AggregationMethod = "single" | "vote" | "synthesize" | "agree" | "abstain";
 
 export interface StageTimes {
   tagMs: number;

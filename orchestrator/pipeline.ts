@@ -5,7 +5,9 @@
  *
  * An instance with tools recruits tool-capable experts only, counts the tools in the context check,
  * passes them to every recruit, and answers with one expert's whole turn when any recruit called
- * (aggregate/tool-turn.ts).
+ * (aggregate/tool-turn.ts). When routing abstained with no fallback expert (recruit/abstain.ts), no
+ * expert runs and the answer is the router's abstain message (refused with UNSUPPORTED_PARAMETER when
+ * the request asked for a JSON schema or a forced tool call, which a message cannot be).
  *
  * Input: an instance (messages, params) and the pipeline's parts. Output: the final text, summed token
  * usage and a routing trace. Failures: a chat or max_tokens that a recruit's context cannot hold is
@@ -23,6 +25,7 @@ import { majorityVote } from "./aggregate/vote.js";
 import { planToolTurn, turnAgreement } from "./aggregate/tool-turn.js";
 import type { Scheduler } from "./scheduler/scheduler.js";
 import { fitContext, type ContextFit, type ContextWindow } from "./context-fit.js";
+import { defaultAbstainMessage } from "./recruit/abstain.js";
 export type { ContextFit } from "./context-fit.js";
 import type { WorkClass } from "./scheduler/policy.js";
 import type { GenerateRequest, GenerateResult } from "../experts/spec.js";
@@ -33,6 +36,8 @@ export type { RecruitOutcome } from "../queues/engine.js";
 export interface Router {
   tag(text: string): Promise<SkillTag[]>;
   recruit(skills: SkillTag[], text: string): Recruitment;
+  /** The answer when routing abstains with no fallback expert (routing.abstain). */
+  abstainMessage?: string;
 }
 
 export interface PipelineParts {
@@ -131,7 +136,8 @@ async function routeAny(parts: PipelineParts, messages: readonly ChatMessage[], 
   const skills = await parts.router.tag(text);
   const tagged = performance.now();
   const recruitment = parts.router.recruit(skills, text);
-  if (recruitment.recruits.length === 0) throw new ConclaveError("NO_EXPERT_AVAILABLE", "routing recruited no expert");
+  // No recruit is an answer only when routing abstained; otherwise no expert could serve.
+  if (recruitment.recruits.length === 0 && !recruitment.abstain) throw new ConclaveError("NO_EXPERT_AVAILABLE", "routing recruited no expert");
   return { skills, recruitment, tagMs: tagged - started, recruitMs: performance.now() - tagged };
 }
 
@@ -281,6 +287,8 @@ export async function aggregate(
   options: Pick<AnswerOptions, "signal" | "onText" | "workClass" | "fit"> = {},
 ): Promise<InstanceOutcome> {
   if (options.signal?.aborted) throw new ConclaveError("ABORTED", "the request was aborted");
+  // Every door (answer, batch lines, queued flows) ends here, so abstaining is handled once.
+  if (routed.recruitment.abstain && routed.recruitment.recruits.length === 0) return abstainedOutcome(parts, instance, routed, times, options);
   const streamedDirect = outcomes.length === 1 && options.onText !== undefined;
   const failures: ExpertFailure[] = [];
   const answers: Array<WeightedAnswer & { result: GenerateResult; ms: number }> = [];
@@ -426,6 +434,43 @@ function toolTurnOutcome(
       warnings,
       ...(options.fit?.truncation ? { truncation: options.fit.truncation } : {}),
       times: stageTimes(routed, times, performance.now() - aggregateStarted),
+    },
+  };
+}
+
+/**
+ * The answer when routing abstained and no expert was recruited: the abstain message, an ordinary
+ * assistant turn ("stop"), with no usage; the trace's recruitment.abstain says why.
+ */
+function abstainedOutcome(
+  parts: PipelineParts,
+  instance: Instance,
+  routed: RouteResult,
+  times: { runMs: number; started: number },
+  options: Pick<AnswerOptions, "onText" | "fit">,
+): InstanceOutcome {
+  const text = parts.router.abstainMessage ?? defaultAbstainMessage([]);
+  // A message is not what a schema or a forced call asked for: say so rather than break that contract.
+  const why = `routing abstained (${routed.recruitment.abstain!.reason})`;
+  if (instance.params?.jsonSchema) throw new ConclaveError("UNSUPPORTED_PARAMETER", `${why}; its message cannot follow response_format: ${text}`, { param: "response_format" });
+  const forced = instance.toolChoice === "required" || typeof instance.toolChoice === "object";
+  if (wantsTools(instance) && forced) throw new ConclaveError("UNSUPPORTED_PARAMETER", `${why}; its message is not the tool call tool_choice requires: ${text}`, { param: "tool_choice" });
+  options.onText?.(text);
+  return {
+    id: instance.id,
+    text,
+    finishReason: "stop",
+    usage: { promptTokens: 0, completionTokens: 0 },
+    trace: {
+      skills: routed.skills,
+      recruitment: routed.recruitment,
+      aggregation: { method: "abstain", reason: routed.recruitment.abstain!.reason },
+      answers: [],
+      cost: 0,
+      failures: [],
+      warnings: [...(options.fit?.warnings ?? [])],
+      ...(options.fit?.truncation ? { truncation: options.fit.truncation } : {}),
+      times: stageTimes(routed, times, 0),
     },
   };
 }

@@ -2,12 +2,13 @@
  * Wires the routing half of the pipeline from config: a skill tagger (lexical, keywords written by
  * a configured expert and mapped onto the catalog, or a tagger trained with `conclave skills fit`) and
  * the recruitment strategy over the experts that can serve. The keyword model runs through the
- * scheduler like any other work, so in a batch it is loaded once to tag every instance.
+ * scheduler like any other work, so in a batch it is loaded once to tag every instance. Routing
+ * abstains (recruit/abstain.ts) with the configured message, or one written from the catalog.
  */
 import type { Config } from "./config/schema.js";
 import type { Router } from "./pipeline.js";
 import type { Profile } from "./profile/format.js";
-import { recruit } from "./recruit/index.js";
+import { defaultAbstainMessage, recruit } from "./recruit/index.js";
 import { residencyFromStats } from "./recruit/residency.js";
 import type { Scheduler } from "./scheduler/scheduler.js";
 import type { SkillCatalog } from "../skills/catalog.js";
@@ -70,6 +71,7 @@ export function buildRouter(context: RouterContext): Router {
   }
   return {
     tag: (text) => tagger.tag(text),
+    abstainMessage: config.routing.abstain.message ?? defaultAbstainMessage(catalog.skills),
     recruit: (skills, text) =>
       recruit(config.routing, {
         skills,

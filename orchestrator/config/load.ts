@@ -38,6 +38,7 @@ function crossReferenceProblems(config: Config): string[] {
   check("aggregation.aggregator", config.aggregation.aggregator);
   check("skills.tagger.model", config.skills.tagger.model);
   check("routing.category.generalist", config.routing.category.generalist);
+  check("routing.abstain.fallback", config.routing.abstain.fallback);
   config.routing.fixed.forEach((id, index) => check(`routing.fixed[${index}]`, id));
   config.routing.cascade.tiers?.forEach((tier, t) => tier.forEach((id, index) => check(`routing.cascade.tiers[${t}][${index}]`, id)));
   for (const [category, target] of Object.entries(config.routing.category.map)) {

@@ -176,6 +176,18 @@ const routingSchema = z.strictObject({
     .prefault({}),
   fixed: z.array(z.string()).default([]),
   /**
+   * "No expert is competent" (CoE): when the tagger scores every skill below `threshold`, routing
+   * recruits no one and answers `message` (absent: one written from the catalog, naming its skills
+   * and how to configure real models), or hands the request to the `fallback` expert. 0 turns it off.
+   */
+  abstain: z
+    .strictObject({
+      threshold: z.number().min(0).max(1).default(0),
+      message: z.string().min(1).optional(),
+      fallback: z.string().optional(),
+    })
+    .prefault({}),
+  /**
    * Residency-aware recruitment (symbolic top-k and adaptive): candidates within this fraction of
    * each other in suitability x competence count as equally good, and the one already resident (or
    * loading) is taken, saving a model load. 0 turns it off.

@@ -74,7 +74,7 @@ export function consultationNote(trace: RoutingTrace | undefined): string {
   if (!trace) return "(conclave sent no routing trace)";
   const answered = trace.answers.map((a) => a.expertId).join(", ") || "no expert";
   const { method, aggregator } = trace.aggregation;
-  const combined = { single: "", synthesize: `; synthesized by ${aggregator ?? "the aggregator"}`, vote: "; chosen by vote", agree: "; they agreed" }[method];
+  const combined = { single: "", synthesize: `; synthesized by ${aggregator ?? "the aggregator"}`, vote: "; chosen by vote", agree: "; they agreed", abstain: "; routing abstained: no expert is competent" }[method];
   const failed = trace.failures.length ? `; failed: ${trace.failures.map((f) => f.expertId).join(", ")}` : "";
   return `(answered by ${answered}${combined}${failed})`;
 }

@@ -5,6 +5,7 @@
 import type { Config } from "../config/schema.js";
 import type { Recruitment, SkillTag } from "../../kernel/contracts.js";
 import type { Profile } from "../profile/format.js";
+import { abstainRecruitment } from "./abstain.js";
 import { recruitAdaptive } from "./adaptive.js";
 import { recruitCategory, type Classification } from "./category.js";
 import { recruitFixed } from "./fixed.js";
@@ -13,6 +14,7 @@ import { recruitSymbolic } from "./symbolic.js";
 import { recruitCascade } from "./cascade.js";
 import { recruitCostWeighted } from "./cost-weight.js";
 
+export { abstainRecruitment, defaultAbstainMessage, type AbstainSettings, type SkillSummary } from "./abstain.js";
 export { recruitAdaptive, type AdaptiveSettings } from "./adaptive.js";
 export { recruitCategory, type CategorySettings, type Classification } from "./category.js";
 export { recruitFixed } from "./fixed.js";
@@ -40,6 +42,9 @@ export interface RecruitInput {
 
 export function recruit(routing: Readonly<Config["routing"]>, input: RecruitInput): Recruitment {
   const strategy = routing.strategy;
+  // Before any strategy: when no skill is scored high enough, no profile or category can be trusted.
+  const abstained = abstainRecruitment(strategy, input.skills, routing.abstain, input.available);
+  if (abstained) return abstained;
   const margin = routing.residencyMargin;
   // A thunk: the view is read only when a close candidate could change the choice.
   const residency = margin > 0 ? input.residency : undefined;

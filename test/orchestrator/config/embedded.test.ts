@@ -20,6 +20,8 @@ describe("the embedded default", () => {
     expect(config.routing.profile).toBe(join(zoo, "profiles.json"));
     expect(config.aggregation.synthesisPrompt).toBe("compact");
     expect(config.generation.temperature).toBe(0);
+    // Out-of-skill questions are refused on the zoo (the threshold is measured by `npm run bench -- abstain`).
+    expect(config.routing.abstain.threshold).toBeGreaterThan(0);
     // Everything else keeps the schema's defaults, anchored where the caller's config lives.
     expect(config.models.dir).toBe("/somewhere/else/models");
   });

@@ -46,10 +46,11 @@ describe("config", () => {
         {
           experts: [llama("a"), llama("a")],
           aggregation: { aggregator: "ghost" },
-          routing: { category: { map: { sql: ["a", "phantom"] } } },
+          routing: { category: { map: { sql: ["a", "phantom"] } }, abstain: { threshold: 0.4, fallback: "nobody" } },
         },
         "/",
       );
+    expect(bad).toThrowError(/routing\.abstain\.fallback: no expert with id "nobody"/);
     expect(bad).toThrowError(/experts\[1\]\.id: duplicate expert id "a"/);
     expect(bad).toThrowError(/aggregation\.aggregator: no expert with id "ghost"/);
     expect(bad).toThrowError(/routing\.category\.map\.sql: no expert with id "phantom"/);
