@@ -21,7 +21,16 @@
  *    with the experts it keeps (experts recruited together then run in parallel on different GPUs),
  *    then the fewest evictions, then the fewest sequences in flight, then the id. Victims go least
  *    useful first: no backlog before backlog, then the lowest rate, then the id.
- * 6. Order of service: cold experts before replicas, online backlog before batch-only, then the
+ * 6. When no worker has room even after evicting idle models, busy models are retired for the
+ *    load: the chosen worker stops draining them (they leave its drain list and are named in
+ *    `retire`), so they empty within one generation and a later decision evicts them and loads. A
+ *    model may be retired only when it is less useful than what the load brings: its demand per
+ *    copy (rate x serviceSeconds / copies) is below the target's unserved demand (cold: its demand,
+ *    and at least its backlog, which grows while it waits, so nothing starves; hot: the demand beyond
+ *    its copies' slots), and never the last serving copy of an expert with backlog. The worker is
+ *    the one with the fewest sequences left to finish (so the next decision picks it again), then
+ *    the least co-recruitment weight, then the id; it starts no other load meanwhile.
+ * 7. Order of service: cold experts before replicas, online backlog before batch-only, then the
  *    larger backlog, then the id.
  */
 
@@ -68,6 +77,8 @@ export interface Placement {
   loads: Array<{ workerId: string; expertId: string; evict: string[] }>;
   /** Experts nobody can hold (bigger than every budget), with the reason. */
   refused: Array<{ expertId: string; reason: string }>;
+  /** Busy models a worker stops draining so that a load can evict them once idle (rule 6). */
+  retire?: Array<{ workerId: string; expertId: string; reason: string }>;
 }
 
 const DEFAULT_TARGET_OCCUPANCY = 0.9;
@@ -78,6 +89,8 @@ interface WorkerState {
   held: Set<string>;
   used: number;
   loadsNow: boolean;
+  /** Held models this decision retires: no longer drained here, evicted once idle. */
+  retiring: Set<string>;
 }
 
 interface Need {
@@ -98,7 +111,7 @@ export function place(input: PlacementInput): Placement {
     .sort((a, b) => byId(a.id, b.id))
     .map((view): WorkerState => {
       const held = new Set([...view.resident, ...view.loading]);
-      return { view, held, used: [...held].reduce((sum, id) => sum + memoryOf(id), 0), loadsNow: view.loading.length > 0 };
+      return { view, held, used: [...held].reduce((sum, id) => sum + memoryOf(id), 0), loadsNow: view.loading.length > 0, retiring: new Set<string>() };
     });
   const affinity = coRecruitment(input.coRecruited);
   const occupancy = input.targetOccupancy ?? DEFAULT_TARGET_OCCUPANCY;
@@ -124,10 +137,21 @@ export function place(input: PlacementInput): Placement {
   );
 
   const loads: Placement["loads"] = [];
+  const retire: NonNullable<Placement["retire"]> = [];
   for (const need of needs) {
     for (let copy = 0; copy < need.copies; copy++) {
       const choice = chooseWorker(need.expert, workers, experts, affinity);
-      if (!choice) break;
+      if (!choice) {
+        const retiring = chooseRetirement(need.expert, unservedDemand(need.expert, workers, occupancy), workers, experts, affinity);
+        if (retiring) {
+          retiring.worker.loadsNow = true;
+          for (const id of retiring.evict) {
+            retiring.worker.retiring.add(id);
+            retire.push({ workerId: retiring.worker.view.id, expertId: id, reason: `makes room for ${need.expert.id}` });
+          }
+        }
+        break;
+      }
       const { worker, evict } = choice;
       for (const victim of evict) {
         worker.held.delete(victim);
@@ -142,15 +166,39 @@ export function place(input: PlacementInput): Placement {
 
   const drain: Record<string, string[]> = {};
   for (const worker of workers) {
-    drain[worker.view.id] = [...worker.held].filter((id) => backlogOf(experts.get(id) ?? NO_DEMAND) > 0).sort(byId);
+    drain[worker.view.id] = [...worker.held].filter((id) => !worker.retiring.has(id) && backlogOf(experts.get(id) ?? NO_DEMAND) > 0).sort(byId);
   }
-  return { drain, loads, refused };
+  return { drain, loads, refused, retire };
 }
 
 const NO_DEMAND: FleetExpertDemand = { id: "", memory: 0, slots: 0, backlog: { online: 0, batch: 0 }, rate: 0, serviceSeconds: 0 };
 
 function holdersOf(expertId: string, workers: readonly WorkerState[]): WorkerState[] {
   return workers.filter((w) => w.held.has(expertId));
+}
+
+/** Holders that still drain the expert (not retiring it). */
+function servingHolders(expertId: string, workers: readonly WorkerState[]): number {
+  let n = 0;
+  for (const w of workers) if (w.held.has(expertId) && !w.retiring.has(expertId)) n++;
+  return n;
+}
+
+/** Sequences of the expert's demand its copies do not cover (rule 6); > 0 for every expert that needs a copy. */
+function unservedDemand(expert: FleetExpertDemand, workers: readonly WorkerState[], occupancy: number): number {
+  const copies = holdersOf(expert.id, workers).length;
+  const backlog = backlogOf(expert);
+  if (copies === 0) return Math.max(expert.rate * expert.serviceSeconds, backlog);
+  if (expert.serviceSeconds > 0) return (expert.rate * expert.serviceSeconds) / occupancy - copies * Math.max(1, expert.slots);
+  return backlog - copies * Math.max(1, expert.slots);
+}
+
+/** Sequences one copy of the expert keeps busy on average (rule 6). */
+function demandPerCopy(expert: FleetExpertDemand, workers: readonly WorkerState[]): number {
+  const holders = holdersOf(expert.id, workers);
+  const copies = Math.max(1, holders.length);
+  if (expert.serviceSeconds > 0) return (expert.rate * expert.serviceSeconds) / copies;
+  return holders.reduce((sum, w) => sum + (w.view.inFlight[expert.id] ?? 0), 0) / copies;
 }
 
 /** How many new copies of `expert` the demand calls for now (rule 3). */
@@ -240,7 +288,7 @@ function victims(
     .filter((id) => (worker.view.inFlight[id] ?? 0) === 0)
     .filter((id) => {
       const e = experts.get(id);
-      return !e || backlogOf(e) === 0 || holdersOf(id, workers).length > 1;
+      return !e || backlogOf(e) === 0 || servingHolders(id, workers) > 1;
     })
     .sort((a, b) => {
       const ea = experts.get(a) ?? NO_DEMAND;
@@ -255,6 +303,53 @@ function victims(
     if (used + memory <= budget) return evict;
   }
   return undefined;
+}
+
+interface Retirement {
+  worker: WorkerState;
+  evict: string[];
+  /** Sequences still running in the models to retire. */
+  running: number;
+  conflict: number;
+}
+
+/** Rule 6: the worker and the busy models to retire there so `expert` can load later; undefined if none. */
+function chooseRetirement(
+  expert: FleetExpertDemand,
+  need: number,
+  workers: readonly WorkerState[],
+  experts: ReadonlyMap<string, FleetExpertDemand>,
+  affinity: ReadonlyMap<string, ReadonlyMap<string, number>>,
+): Retirement | undefined {
+  let best: Retirement | undefined;
+  for (const worker of workers) {
+    if (worker.loadsNow || worker.held.has(expert.id) || expert.memory > worker.view.budget) continue;
+    const candidates = [...worker.held]
+      .filter((id) => worker.view.resident.includes(id) && !worker.view.loading.includes(id))
+      .map((id) => ({ id, demand: demandPerCopy(experts.get(id) ?? NO_DEMAND, workers), e: experts.get(id) }))
+      .filter(({ id, demand, e }) => demand < need && (!e || backlogOf(e) === 0 || servingHolders(id, workers) > 1))
+      .sort((a, b) => a.demand - b.demand || byId(a.id, b.id));
+    const evict: string[] = [];
+    let used = worker.used;
+    for (const { id } of candidates) {
+      if (used + expert.memory <= worker.view.budget) break;
+      evict.push(id);
+      used -= experts.get(id)?.memory ?? 0;
+    }
+    if (used + expert.memory > worker.view.budget) continue;
+    const running = evict.reduce((sum, id) => sum + (worker.view.inFlight[id] ?? 0), 0);
+    const row = affinity.get(expert.id);
+    const conflict = row ? [...worker.held].filter((id) => !evict.includes(id)).reduce((sum, id) => sum + (row.get(id) ?? 0), 0) : 0;
+    const candidate: Retirement = { worker, evict, running, conflict };
+    if (
+      !best ||
+      running < best.running ||
+      (running === best.running && (conflict < best.conflict || (conflict === best.conflict && worker.view.id < best.worker.view.id)))
+    ) {
+      best = candidate;
+    }
+  }
+  return best;
 }
 
 function gib(bytes: number): string {

@@ -134,6 +134,42 @@ describe("place", () => {
     expect(placement.drain.w1).toEqual(["a", "b"]);
   });
 
+  it("retires a busy, less useful model when no worker has room: not drained there, named, and no load yet", () => {
+    // w1 and w2 are full of busy models; the hot expert h needs a second copy. "cheap" has a copy on
+    // both workers and little demand, so one copy may go; w2 has fewer of its sequences to finish.
+    const workers = [
+      worker("w1", { budget: 40 * GB, resident: ["h", "cheap"], inFlight: { h: 8, cheap: 3 } }),
+      worker("w2", { budget: 40 * GB, resident: ["x", "cheap"], inFlight: { x: 2, cheap: 1 } }),
+    ];
+    const experts = [
+      expert("h", { ...waiting(50), rate: 40, serviceSeconds: 1 }),
+      expert("cheap", { ...waiting(2), rate: 1, serviceSeconds: 1 }),
+      expert("x", { ...waiting(1), rate: 2, serviceSeconds: 1 }),
+    ];
+    const placement = place(input(workers, experts));
+    expect(placement.loads).toEqual([]);
+    expect(placement.retire).toEqual([{ workerId: "w2", expertId: "cheap", reason: "makes room for h" }]);
+    expect(placement.drain).toEqual({ w1: ["cheap", "h"], w2: ["x"] });
+    // Once the retired model is idle the next decision evicts it and loads.
+    const later = place(input([workers[0]!, { ...workers[1]!, inFlight: { x: 2, cheap: 0 } }], experts));
+    expect(later.loads).toEqual([{ workerId: "w2", expertId: "h", evict: ["cheap"] }]);
+  });
+
+  it("never retires the last serving copy of an expert with backlog, nor a model more useful than the load", () => {
+    const workers = [worker("w1", { budget: 40 * GB, resident: ["a", "b"], inFlight: { a: 1, b: 1 } })];
+    const sole = place(input(workers, [expert("a", waiting(1)), expert("b", waiting(1)), expert("new", waiting(50))]));
+    expect(sole.retire).toEqual([]);
+    const useful = place(
+      input(workers, [expert("a", { rate: 30, serviceSeconds: 1 }), expert("b", { rate: 30, serviceSeconds: 1 }), expert("new", { ...waiting(5), rate: 1, serviceSeconds: 1 })]),
+    );
+    expect(useful.retire).toEqual([]);
+    // Waiting makes the cold expert's backlog grow until it outweighs a model: then it retires one.
+    const starved = place(
+      input(workers, [expert("a", { rate: 30, serviceSeconds: 1 }), expert("b", { rate: 2, serviceSeconds: 1 }), expert("new", { ...waiting(5), rate: 1, serviceSeconds: 1 })]),
+    );
+    expect(starved.retire?.map((r) => r.expertId)).toEqual(["b"]);
+  });
+
   it("prefers a worker with free memory over one that must evict", () => {
     const placement = place(
       input([worker("w1", { budget: 40 * GB, resident: ["x", "y"] }), worker("w2", { budget: 40 * GB })], [expert("x"), expert("y"), expert("a", waiting(1))]),
