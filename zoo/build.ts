@@ -13,20 +13,13 @@ import { parseConfig } from "../orchestrator/config/load.js";
 import { Orchestrator } from "../orchestrator/orchestrator.js";
 import { writeDataFiles, TEST_PER_SKILL, VALIDATION_PER_SKILL } from "./data-files.js";
 import { evaluateModel } from "./evaluate.js";
+import { parameterCounts } from "./model.js";
 import { ZOO_RECIPES, ZOO_SHAPE } from "./recipes.js";
 import { TASKS, evaluationSet } from "./tasks.js";
 import { trainAll } from "./train-all.js";
 
 export const ZOO_DIR = "zoo";
 const MODELS_DIR = join(ZOO_DIR, "models");
-
-function parameterCounts(): { parameters: number; activeParameters: number } {
-  const { vocab: V, embedding: D, layers: L, experts: X, expertsUsed: K, feedForward: F } = ZOO_SHAPE;
-  const perLayerShared = 4 * D * D + 2 * D + D * X;
-  const perExpert = 3 * D * F;
-  const shared = 2 * V * D + D + L * perLayerShared;
-  return { parameters: shared + L * X * perExpert, activeParameters: shared + L * K * perExpert };
-}
 
 async function sha256(path: string): Promise<string> {
   return createHash("sha256").update(await readFile(path)).digest("hex");
@@ -64,7 +57,7 @@ async function main(): Promise<void> {
     version: 1,
     createdAt: new Date().toISOString(),
     trainer: "zoo/train.ts: @tensorflow/tfjs 4.22 with the wasm backend, one thread per model; Adam, warm-up + cosine decay, clip 1.0",
-    shape: { architecture: "llama", ...ZOO_SHAPE, ...parameterCounts(), type: "F32" },
+    shape: { architecture: "llama", ...ZOO_SHAPE, ...parameterCounts(ZOO_SHAPE), type: "F32" },
     data: {
       skills: TASKS.map((t) => ({ id: t.id, category: t.category, phrasings: t.phrasings.length, heldOutPhrasings: t.heldOutPhrasings.length })),
       splits: "operands hashed 80/10/10 into train/val/test; val and test use held-out phrasings for half their items",

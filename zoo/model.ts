@@ -25,6 +25,15 @@ export interface ModelShape {
 
 export type Weights = Record<string, tf.Variable>;
 
+/** All parameters, and those one token uses (shared ones plus `expertsUsed` experts per layer). */
+export function parameterCounts(shape: ModelShape): { parameters: number; activeParameters: number } {
+  const { vocab: V, embedding: D, layers: L, experts: X, expertsUsed: K, feedForward: F } = shape;
+  const perLayerShared = 4 * D * D + 2 * D + D * X;
+  const perExpert = 3 * D * F;
+  const shared = 2 * V * D + D + L * perLayerShared;
+  return { parameters: shared + L * X * perExpert, activeParameters: shared + L * K * perExpert };
+}
+
 /** Matrix product whose gradient uses explicit transposes (see the speed note above). */
 export const mm = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);

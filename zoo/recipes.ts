@@ -80,3 +80,20 @@ export function recipeNamed(name: string): Recipe {
   if (!recipe) throw new Error(`no zoo recipe named ${name}; known: ${ZOO_RECIPES.map((r) => r.name).join(", ")}`);
   return recipe;
 }
+
+/**
+ * The next zoo, trained on the phrasing grammar (zoo/phrasing/): the same six roles, sized by the
+ * pilot sweep (zoo/sweep.ts, table in zoo/README.md). Arithmetic is up-weighted in one stage rather
+ * than learnt in a second one. Built into zoo/checkpoints/ and promoted into zoo/models/ only when
+ * measured better than the committed zoo (zoo/build.ts).
+ */
+export const NEXT_SHAPE: ModelShape = { ...ZOO_SHAPE };
+
+const next = { steps: 2400, batch: 64, learningRate: 2e-3, warmup: 150, synthesis: 0, shape: NEXT_SHAPE, phrasing: "grammar" as const, lengthBuckets: 8 };
+
+export const NEXT_RECIPES: readonly Recipe[] = ZOO_RECIPES.map(({ then: _then, ...recipe }) => ({
+  ...recipe,
+  ...next,
+  ...(recipe.synthesis > 0 ? { synthesis: recipe.synthesis, batch: recipe.batch } : {}),
+  mixture: recipe.name === "zoo-numbers" ? { addition: 2, subtraction: 2, counting: 1 } : recipe.mixture,
+}));

@@ -1,11 +1,18 @@
 /**
- * The zoo's skills: six small tasks, each asked in several phrasings. Splits are held out two ways:
- * an operand (number pair, word) belongs to exactly one split by its hash, and validation and test
- * questions use phrasings that training never shows for half of their items.
+ * The zoo's skills: six small tasks, asked in one of two ways. `fixed`: a few phrasings per skill,
+ * validation and test using phrasings training never shows for half of their items (what the
+ * committed zoo was trained on). `grammar`: compositional phrasings from zoo/phrasing/, whole
+ * phrasing families held out for validation and test, operands up to three digits. Either way an
+ * operand (number pair, word) belongs to exactly one split by its hash.
  */
 import { hashString, mulberry32 } from "../kernel/prng.js";
+import { familiesOf } from "./phrasing/families.js";
+import { phrase } from "./phrasing/grammar.js";
 
 export type Split = "train" | "val" | "test";
+
+/** Where questions' wording comes from (see the header). */
+export type Phrasing = "fixed" | "grammar";
 
 export interface TaskItem {
   skill: string;
@@ -15,6 +22,8 @@ export interface TaskItem {
   key: string;
   /** Whether the phrasing is one training uses. */
   seenPhrasing: boolean;
+  /** The phrasing family (grammar phrasing only). */
+  family?: string;
 }
 
 interface Task {
@@ -25,14 +34,32 @@ interface Task {
   keywords: string[];
   phrasings: string[];
   heldOutPhrasings: string[];
-  /** Draws operands: the values substituted into the phrasing, and the key that assigns the split. */
-  draw(random: () => number): { values: Record<string, string>; key: string; answer: string };
+  /**
+   * Draws operands: the values substituted into the phrasing, and the key that assigns the split.
+   * `wide`: the grammar's ranges (numbers up to three digits, any letters).
+   */
+  draw(random: () => number, wide: boolean): { values: Record<string, string>; key: string; answer: string };
 }
 
 const LETTERS = "abcdefghijklmnopqrstuvwxyz";
 
 function int(random: () => number, lo: number, hi: number): number {
   return lo + Math.floor(random() * (hi - lo + 1));
+}
+
+/** 0-999 with one, two and three digits equally likely. */
+function wideNumber(random: () => number): number {
+  const digits = int(random, 1, 3);
+  return digits === 1 ? int(random, 0, 9) : int(random, 10 ** (digits - 1), 10 ** digits - 1);
+}
+
+/** A word of any letters in which `letter` is common, so counts of 0-4 all occur. */
+function wordWithLetter(random: () => number, letter: string): string {
+  const length = int(random, 4, 8);
+  const share = random() * 0.5;
+  let out = "";
+  for (let i = 0; i < length; i++) out += random() < share ? letter : LETTERS[int(random, 0, 25)];
+  return out;
 }
 
 function word(random: () => number, minLength: number, maxLength: number, alphabet = LETTERS): string {
@@ -50,9 +77,9 @@ export const TASKS: readonly Task[] = [
     description: "Adding two whole numbers.",
     phrasings: ["What is {a} plus {b}?", "Add {a} and {b}.", "{a} + {b} =", "Compute {a} + {b}.", "What is the sum of {a} and {b}?"],
     heldOutPhrasings: ["How much is {a} plus {b}?", "Find the sum of {a} and {b}."],
-    draw(random) {
-      const a = int(random, 0, 99);
-      const b = int(random, 0, 99);
+    draw(random, wide) {
+      const a = wide ? wideNumber(random) : int(random, 0, 99);
+      const b = wide ? wideNumber(random) : int(random, 0, 99);
       return { values: { a: `${a}`, b: `${b}` }, key: `${a}+${b}`, answer: `${a + b}` };
     },
   },
@@ -63,9 +90,9 @@ export const TASKS: readonly Task[] = [
     description: "Subtracting a smaller whole number from a larger one.",
     phrasings: ["What is {a} minus {b}?", "Subtract {b} from {a}.", "{a} - {b} =", "Compute {a} - {b}.", "What is the difference between {a} and {b}?"],
     heldOutPhrasings: ["How much is {a} minus {b}?", "Take {b} away from {a}."],
-    draw(random) {
-      const x = int(random, 0, 99);
-      const y = int(random, 0, 99);
+    draw(random, wide) {
+      const x = wide ? wideNumber(random) : int(random, 0, 99);
+      const y = wide ? wideNumber(random) : int(random, 0, 99);
       const [a, b] = x >= y ? [x, y] : [y, x];
       return { values: { a: `${a}`, b: `${b}` }, key: `${a}-${b}`, answer: `${a - b}` };
     },
@@ -77,10 +104,10 @@ export const TASKS: readonly Task[] = [
     description: "Counting how often a letter occurs in a word.",
     phrasings: ["How many times does {c} appear in {w}?", "Count the letter {c} in {w}.", "How many {c}s are in {w}?", "Count {c} in {w}."],
     heldOutPhrasings: ["Count how often {c} occurs in {w}.", "How many times is the letter {c} in {w}?"],
-    draw(random) {
-      // A small alphabet so that counts of 0-4 are all common.
-      const w = word(random, 4, 8, "abcdeo");
-      const c = "abcdeo"[int(random, 0, 5)]!;
+    draw(random, wide) {
+      // A small alphabet (or a letter made common) so that counts of 0-4 all occur.
+      const c = wide ? LETTERS[int(random, 0, 25)]! : "abcdeo"[int(random, 0, 5)]!;
+      const w = wide ? wordWithLetter(random, c) : word(random, 4, 8, "abcdeo");
       const count = [...w].filter((letter) => letter === c).length;
       return { values: { c, w }, key: `${c}:${w}`, answer: `${count}` };
     },
@@ -92,8 +119,8 @@ export const TASKS: readonly Task[] = [
     description: "Spelling a word backwards.",
     phrasings: ["Spell {w} backwards.", "Reverse the word {w}.", "What is {w} reversed?", "Write {w} in reverse."],
     heldOutPhrasings: ["Reverse {w}.", "Spell the word {w} backwards."],
-    draw(random) {
-      const w = word(random, 3, 7);
+    draw(random, wide) {
+      const w = word(random, 3, wide ? 8 : 7);
       return { values: { w }, key: w, answer: [...w].reverse().join("") };
     },
   },
@@ -104,8 +131,8 @@ export const TASKS: readonly Task[] = [
     description: "Putting the letters of a word in alphabetical order.",
     phrasings: ["Sort the letters of {w}.", "Put the letters of {w} in alphabetical order.", "Alphabetize the letters in {w}.", "What are the letters of {w} sorted?"],
     heldOutPhrasings: ["Sort the letters in {w}.", "Arrange the letters of {w} alphabetically."],
-    draw(random) {
-      const w = word(random, 3, 7);
+    draw(random, wide) {
+      const w = word(random, 3, wide ? 8 : 7);
       return { values: { w }, key: w, answer: [...w].sort().join("") };
     },
   },
@@ -116,8 +143,8 @@ export const TASKS: readonly Task[] = [
     description: "Writing a word in capital letters.",
     phrasings: ["Uppercase {w}.", "Write {w} in capital letters.", "What is {w} in upper case?", "Convert {w} to uppercase."],
     heldOutPhrasings: ["Write the word {w} in uppercase.", "Capitalize every letter of {w}."],
-    draw(random) {
-      const w = word(random, 3, 7);
+    draw(random, wide) {
+      const w = word(random, 3, wide ? 8 : 7);
       return { values: { w }, key: w, answer: w.toUpperCase() };
     },
   },
@@ -142,10 +169,11 @@ function fill(phrasing: string, values: Record<string, string>): string {
 }
 
 /** One question of `skill` whose operands belong to `split`; held-out phrasings only outside train. */
-export function drawItem(skill: string, split: Split, random: () => number): TaskItem {
+export function drawItem(skill: string, split: Split, random: () => number, phrasing: Phrasing = "fixed"): TaskItem {
+  if (phrasing === "grammar") return drawGrammarItem(skill, split, random);
   const task = taskOf(skill);
   for (;;) {
-    const drawn = task.draw(random);
+    const drawn = task.draw(random, false);
     if (splitOf(skill, drawn.key) !== split) continue;
     const heldOut = split !== "train" && random() < 0.5;
     const pool = heldOut ? task.heldOutPhrasings : task.phrasings;
@@ -154,15 +182,28 @@ export function drawItem(skill: string, split: Split, random: () => number): Tas
   }
 }
 
+/** A question in a phrasing family of `split` (only such families), operands of `split`. */
+function drawGrammarItem(skill: string, split: Split, random: () => number): TaskItem {
+  const task = taskOf(skill);
+  const families = familiesOf(skill, split);
+  for (;;) {
+    const drawn = task.draw(random, true);
+    if (splitOf(skill, drawn.key) !== split) continue;
+    const family = families[Math.floor(random() * families.length)]!;
+    const question = phrase(family, drawn.values, random);
+    return { skill, question, answer: drawn.answer, key: drawn.key, seenPhrasing: split === "train", family: family.id };
+  }
+}
+
 /** A fixed evaluation set: `perSkill` items of every skill, the same for the same seed. */
-export function evaluationSet(split: Exclude<Split, "train">, perSkill: number, seed: number): TaskItem[] {
-  const random = mulberry32(hashString(`zoo-${split}-${seed}`));
+export function evaluationSet(split: Exclude<Split, "train">, perSkill: number, seed: number, phrasing: Phrasing = "fixed"): TaskItem[] {
+  const random = mulberry32(hashString(`zoo-${phrasing === "grammar" ? "grammar-" : ""}${split}-${seed}`));
   const items: TaskItem[] = [];
   const seen = new Set<string>();
   for (const skill of SKILL_IDS) {
     let made = 0;
     while (made < perSkill) {
-      const item = drawItem(skill, split, random);
+      const item = drawItem(skill, split, random, phrasing);
       if (seen.has(item.question)) continue;
       seen.add(item.question);
       items.push(item);

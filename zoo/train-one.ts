@@ -1,72 +1,101 @@
 /**
  * Trains one zoo recipe and writes `<out>/<name>.gguf` plus `<name>.train.json` (loss curve, speed).
- * `npx tsx zoo/train-one.ts <name> [--out dir] [--steps n] [--first-stage model.gguf]` — the build runs one per core.
+ * Resumable: every stage keeps a checkpoint in `<out>/<name>.ckpt` (`.stage2.ckpt`), written every
+ * `--checkpoint-every` steps and when the process is asked to stop (SIGINT, SIGTERM); a new run
+ * continues from it and ends with the same weights an uninterrupted run ends with. The
+ * checkpoints are removed once the model is written.
+ *
+ * `npx tsx zoo/train-one.ts <name> [--out dir] [--steps n] [--checkpoint-every n] [--next]`
+ * (`--next`: the grammar-trained recipes; the build runs one per core).
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { hashString } from "../kernel/prng.js";
-import { recipeNamed } from "./recipes.js";
+import { NEXT_RECIPES, ZOO_RECIPES } from "./recipes.js";
+import { readCheckpoint } from "./checkpoint.js";
 import type { Weights } from "./model.js";
-import { secondStage, train, useWasmBackend, type Recipe, type TrainProgress } from "./train.js";
-import { modelKv, readWeights, writeWeights } from "./weights-file.js";
+import { recipeHash, secondStage, train, type Recipe, type TrainOptions, type TrainProgress } from "./train.js";
+import { modelKv, writeWeights } from "./weights-file.js";
 
-export async function trainOne(
-  recipe: Recipe,
-  outDir: string,
-  log: (line: string) => void = () => undefined,
-  /** The first stage's model, to run only the second stage from it. */
-  firstStage?: string,
-): Promise<{ path: string; seconds: number }> {
-  const started = performance.now();
-  const progress = (stage: Recipe) => ({
-    every: 100,
+export interface TrainOneOptions {
+  log?: (line: string) => void;
+  checkpointEvery?: number;
+  /** Checked between steps: true stops the run after a checkpoint (it resumes later). */
+  shouldStop?: () => boolean;
+}
+
+export function checkpointPath(outDir: string, recipe: Recipe, stage: 1 | 2): string {
+  return join(outDir, `${recipe.name}${stage === 2 ? ".stage2" : ""}.ckpt`);
+}
+
+/** Trains (or resumes) `recipe`; `path` is undefined when the run was stopped before the end. */
+export async function trainOne(recipe: Recipe, outDir: string, options: TrainOneOptions = {}): Promise<{ path?: string; seconds: number }> {
+  const log = options.log ?? (() => undefined);
+  const every = options.checkpointEvery ?? 100;
+  const stageOptions = (stage: Recipe, n: 1 | 2): TrainOptions => ({
+    every: Math.min(100, every),
     onProgress: (p: TrainProgress) => log(`${stage.name} step ${p.step}/${stage.steps} loss ${p.loss.toFixed(4)} lr ${p.learningRate.toExponential(2)} ${p.msPerStep.toFixed(0)} ms/step`),
+    checkpoint: { path: checkpointPath(outDir, recipe, n), every },
+    shouldStop: options.shouldStop,
   });
   await mkdir(outDir, { recursive: true });
-  const path = join(outDir, `${recipe.name}.gguf`);
   const stage2 = secondStage(recipe);
-  let weights: Weights;
-  let losses: Array<{ step: number; loss: number }> = [];
-  let earlierSeconds = 0;
-  if (firstStage) {
-    await useWasmBackend(); // the weights must be created on the backend that trains them
-    weights = await readWeights(firstStage, recipe.shape);
-    // Keep the first stage's record (from the run that wrote it) in front of the second's.
-    const record = await readFile(join(outDir, `${recipe.name}.train.json`), "utf8").then((text) => JSON.parse(text) as { seconds: number; losses: typeof losses }, () => undefined);
-    if (record) ({ losses, seconds: earlierSeconds } = { losses: record.losses.filter((l) => l.step <= recipe.steps), seconds: record.seconds });
+  const firstStageRecord = join(outDir, `${recipe.name}.stage1.json`);
+  // A second stage's checkpoint (written as it starts) means the first stage is done.
+  const inStage2 = stage2 !== undefined && (await readCheckpoint(checkpointPath(outDir, recipe, 2)))?.recipeHash === recipeHash(stage2);
+  let first: { losses: Array<{ step: number; loss: number }>; seconds: number; weights?: Weights };
+  if (inStage2) {
+    first = JSON.parse(await readFile(firstStageRecord, "utf8")) as typeof first;
   } else {
-    ({ weights, losses } = await train(recipe, progress(recipe)));
+    const result = await train(recipe, stageOptions(recipe, 1));
+    if (!result.complete) return { seconds: result.seconds };
+    first = result;
+    if (stage2) await writeFile(firstStageRecord, JSON.stringify({ losses: result.losses, seconds: result.seconds }));
   }
+  let weights = first.weights;
+  let losses = first.losses;
+  let seconds = first.seconds;
   if (stage2) {
-    if (!firstStage) await writeWeights(join(outDir, `${recipe.name}.stage1.gguf`), weights, recipe.shape, modelKv(recipe.shape, recipe.name, "first stage"));
-    const second = await train(stage2, { ...progress(stage2), weights });
+    const second = await train(stage2, { ...stageOptions(stage2, 2), weights });
+    if (!second.complete) return { seconds: seconds + second.seconds };
     losses = [...losses, ...second.losses.map((l) => ({ step: l.step + recipe.steps, loss: l.loss }))];
+    seconds += second.seconds;
+    weights = second.weights;
   }
-  const seconds = earlierSeconds + (performance.now() - started) / 1000;
-  const recipeHash = hashString(JSON.stringify(recipe));
+  const path = join(outDir, `${recipe.name}.gguf`);
   await writeWeights(
     path,
-    weights,
+    weights!,
     recipe.shape,
     modelKv(recipe.shape, recipe.name, `conclave zoo ${recipe.description}`, [
       ["conclave.zoo.seed", { type: "u32", value: recipe.seed }],
       ["conclave.zoo.steps", { type: "u32", value: recipe.steps + (recipe.then?.steps ?? 0) }],
-      ["conclave.zoo.recipe_hash", { type: "u32", value: recipeHash }],
+      ["conclave.zoo.recipe_hash", { type: "u32", value: recipeHash(recipe) }],
     ]),
   );
   await writeFile(join(outDir, `${recipe.name}.train.json`), `${JSON.stringify({ recipe, seconds, losses }, null, 2)}\n`);
+  for (const file of [checkpointPath(outDir, recipe, 1), checkpointPath(outDir, recipe, 2), firstStageRecord]) await rm(file, { force: true });
   return { path, seconds };
 }
 
 async function main(): Promise<void> {
-  const { positionals, values } = parseArgs({ allowPositionals: true, options: { out: { type: "string" }, steps: { type: "string" }, "first-stage": { type: "string" } } });
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { out: { type: "string" }, steps: { type: "string" }, "checkpoint-every": { type: "string" }, next: { type: "boolean" } },
+  });
   const name = positionals[0];
-  if (!name) throw new Error("usage: train-one <recipe> [--out dir] [--steps n]");
-  const base = recipeNamed(name);
+  if (!name) throw new Error("usage: train-one <recipe> [--out dir] [--steps n] [--checkpoint-every n] [--next]");
+  const base = (values.next ? NEXT_RECIPES : ZOO_RECIPES).find((r) => r.name === name);
+  if (!base) throw new Error(`no zoo recipe named ${name}`);
   const recipe = values.steps ? { ...base, steps: Number(values.steps) } : base;
-  const { path, seconds } = await trainOne(recipe, values.out ?? "zoo/models", (line) => console.log(line), values["first-stage"]);
-  console.log(`${recipe.name}: wrote ${path} in ${seconds.toFixed(0)} s`);
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => (stopping = true));
+  const { path, seconds } = await trainOne(recipe, values.out ?? "zoo/models", {
+    log: (line) => console.log(line),
+    checkpointEvery: values["checkpoint-every"] ? Number(values["checkpoint-every"]) : undefined,
+    shouldStop: () => stopping,
+  });
+  console.log(path ? `${recipe.name}: wrote ${path} (${seconds.toFixed(0)} s of training)` : `${recipe.name}: stopped, checkpoint kept in ${values.out ?? "zoo/models"}`);
 }
 
 if (process.argv[1]?.endsWith("train-one.ts")) {

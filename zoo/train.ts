@@ -6,10 +6,13 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { renderPlainPrompt } from "../experts/llama/plain-prompt.js";
-import { hashString, mulberry32 } from "../kernel/prng.js";
+import { hashString } from "../kernel/prng.js";
 import { candidateSet, synthesisPrompt } from "./candidates.js";
 import { forward, initWeights, sequenceConstants, type ModelShape, type SequenceConstants, type Weights } from "./model.js";
-import { drawItem } from "./tasks.js";
+import { Adam } from "./adam.js";
+import { readCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import { ExampleStream } from "./stream.js";
+import { drawItem, type Phrasing } from "./tasks.js";
 import { BOS, EOS, encode } from "./vocabulary.js";
 
 export interface Recipe {
@@ -25,6 +28,10 @@ export interface Recipe {
   /** Share of examples that are synthesis tasks (question + candidates -> the right answer). */
   synthesis: number;
   shape: ModelShape;
+  /** Where the training questions' wording comes from (default `fixed`: the committed zoo's). */
+  phrasing?: Phrasing;
+  /** Batches drawn at once and grouped by length (default 1: no grouping); see zoo/stream.ts. */
+  lengthBuckets?: number;
   /**
    * A second stage continuing from the first's weights (fresh optimizer, warm-up and decay), e.g.
    * to up-weight a skill that is learnt late. Its data stream has its own seed, so it can also be
@@ -76,7 +83,7 @@ export function drawExample(recipe: Recipe, random: () => number): Example {
       break;
     }
   }
-  const item = drawItem(skill, "train", random);
+  const item = drawItem(skill, "train", random, recipe.phrasing);
   if (random() < recipe.synthesis) {
     const k = random() < 0.5 ? 2 : 3;
     return { prompt: synthesisPrompt(item.question, candidateSet(item.answer, k, random)), answer: item.answer };
@@ -141,23 +148,59 @@ export interface TrainProgress {
   msPerStep: number;
 }
 
-export async function train(
-  recipe: Recipe,
-  options: { onProgress?: (p: TrainProgress) => void; every?: number; weights?: Weights } = {},
-): Promise<{ weights: Weights; losses: Array<{ step: number; loss: number }> }> {
+export interface TrainOptions {
+  onProgress?: (p: TrainProgress) => void;
+  /** Progress (and loss curve) every this many steps. */
+  every?: number;
+  /** Starting weights (a second stage); ignored when a checkpoint is resumed. */
+  weights?: Weights;
+  onStep?: (step: number, weights: Weights) => void;
+  /** Where to keep this run's checkpoint, every how many steps (a multiple of `every`). */
+  checkpoint?: { path: string; every: number };
+  /** Stop (after checkpointing) once this many steps are done: an interruption, for tests. */
+  stopAfter?: number;
+  /** Checked between steps: true stops the run after a checkpoint. */
+  shouldStop?: () => boolean;
+}
+
+export function recipeHash(recipe: Recipe): number {
+  return hashString(JSON.stringify(recipe));
+}
+
+/** Trains `recipe`, continuing from its checkpoint when one exists for this very recipe. */
+export async function train(recipe: Recipe, options: TrainOptions = {}): Promise<{ weights: Weights; losses: Array<{ step: number; loss: number }>; seconds: number; complete: boolean }> {
   await useWasmBackend();
-  const weights = options.weights ?? initWeights(recipe.shape, recipe.seed);
-  const random = mulberry32(hashString(`${recipe.name}:${recipe.seed}`));
-  const optimizer = tf.train.adam(recipe.learningRate, 0.9, 0.98, 1e-8);
+  const hash = recipeHash(recipe);
+  const saved = options.checkpoint ? await readCheckpoint(options.checkpoint.path) : undefined;
+  const resumed = saved?.recipeHash === hash ? saved : undefined;
+  const weights: Weights = resumed
+    ? Object.fromEntries(Object.entries(resumed.weights).map(([name, data]) => [name, tf.variable(tf.tensor(data, resumed.shapes[name]!), true)]))
+    : (options.weights ?? initWeights(recipe.shape, recipe.seed));
+  const stream = new ExampleStream(recipe, hashString(`${recipe.name}:${recipe.seed}`), resumed?.stream);
+  const adam = new Adam(weights, 0.9, 0.98, 1e-8, resumed?.adam);
+  // Gradients come back keyed by tfjs's own variable names.
+  const nameOf = new Map(Object.entries(weights).map(([key, w]) => [w.name, key]));
   const constants = new Map<number, SequenceConstants>();
   const every = options.every ?? 50;
-  const losses: Array<{ step: number; loss: number }> = [];
+  const losses: Array<{ step: number; loss: number }> = resumed ? [...resumed.losses] : [];
+  const started = performance.now();
+  const secondsBefore = resumed?.seconds ?? 0;
+  const seconds = () => secondsBefore + (performance.now() - started) / 1000;
+  const save = async (step: number) => {
+    if (!options.checkpoint) return;
+    const shapes = Object.fromEntries(Object.entries(weights).map(([name, w]) => [name, w.shape]));
+    const data = Object.fromEntries(Object.entries(weights).map(([name, w]) => [name, w.dataSync() as Float32Array]));
+    await writeCheckpoint(options.checkpoint.path, { recipeHash: hash, step, stream: stream.position(), adam: adam.state(), weights: data, shapes, losses, seconds: seconds() });
+  };
   let windowLoss = 0;
   let windowStart = performance.now();
-  for (let step = 0; step < recipe.steps; step++) {
-    const examples = Array.from({ length: recipe.batch }, () => drawExample(recipe, random));
+  let step = resumed?.step ?? 0;
+  // Checkpointed as it starts, so that a second stage is known to have begun (and from what).
+  if (!resumed) await save(0);
+  for (; step < recipe.steps; step++) {
+    if ((options.stopAfter !== undefined && step >= options.stopAfter) || options.shouldStop?.()) break;
+    const examples = stream.nextBatch();
     const lr = learningRateAt(recipe, step);
-    (optimizer as unknown as { learningRate: number }).learningRate = lr;
     const loss = tf.tidy(() => {
       const b = makeBatch(examples, recipe.shape.vocab);
       let c = constants.get(b.length);
@@ -168,12 +211,12 @@ export async function train(
         constants.set(b.length, c);
       }
       const fixed = c;
-      const { value, grads } = tf.variableGrads(() => lossOf(weights, recipe.shape, b, fixed).loss);
+      const { value, grads } = tf.variableGrads(() => lossOf(weights, recipe.shape, b, fixed).loss, Object.values(weights));
       const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
       const scale = tf.minimum(tf.scalar(1), tf.div(CLIP_NORM, tf.add(norm, 1e-6)));
       const clipped: Record<string, tf.Tensor> = {};
-      for (const [name, g] of Object.entries(grads)) clipped[name] = tf.mul(g, scale);
-      optimizer.applyGradients(clipped as unknown as Parameters<typeof optimizer.applyGradients>[0]);
+      for (const [name, g] of Object.entries(grads)) clipped[nameOf.get(name)!] = tf.mul(g, scale);
+      adam.apply(weights, clipped, lr);
       return value.dataSync()[0]!;
     });
     windowLoss += loss;
@@ -185,8 +228,12 @@ export async function train(
       windowLoss = 0;
       windowStart = performance.now();
     }
+    options.onStep?.(step + 1, weights);
+    if (options.checkpoint && (step + 1) % options.checkpoint.every === 0 && step + 1 < recipe.steps) await save(step + 1);
   }
-  optimizer.dispose();
+  const complete = step >= recipe.steps;
+  if (!complete) await save(step);
+  adam.dispose();
   for (const c of constants.values()) for (const t of Object.values(c)) t.dispose();
-  return { weights, losses };
+  return { weights, losses, seconds: seconds(), complete };
 }

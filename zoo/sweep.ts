@@ -1,0 +1,98 @@
+/**
+ * The pilot sweep that sized the grammar-trained zoo: one specialist's mixture trained at several
+ * widths / depths / expert counts, its accuracy on held-out phrasing families (validation split,
+ * the trainer's own greedy decoding, which the parity test ties to llama.cpp) measured every
+ * `--eval-every` steps, next to parameters and training time.
+ *
+ *   nice -n 10 npx tsx zoo/sweep.ts <config> [--steps 1200] [--eval-every 300] [--mixture letters|numbers]
+ *
+ * Appends one record per run to zoo/sweep.json (the table in zoo/README.md is read from it).
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { accuracyBySkill } from "./evaluate.js";
+import { greedyAnswers } from "./infer.js";
+import { parameterCounts, type ModelShape } from "./model.js";
+import { ZOO_SHAPE } from "./recipes.js";
+import { evaluationSet } from "./tasks.js";
+import { promptOf, train, type Recipe } from "./train.js";
+
+const CONFIGS: Record<string, Partial<ModelShape> & { batch?: number }> = {
+  base: {},
+  wide: { embedding: 96, feedForward: 192 },
+  deep: { layers: 4 },
+  "wide-deep": { embedding: 96, layers: 4, feedForward: 192 },
+  "more-experts": { experts: 8, feedForward: 96 },
+  narrow: { embedding: 48, feedForward: 96 },
+};
+
+const MIXTURES: Record<string, Record<string, number>> = {
+  letters: { reversal: 1, sorting: 1.2, uppercase: 0.6 },
+  numbers: { addition: 1.5, subtraction: 1.5, counting: 1 },
+};
+
+const SWEEP_FILE = "zoo/sweep.json";
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { steps: { type: "string" }, "eval-every": { type: "string" }, mixture: { type: "string" }, "per-skill": { type: "string" } },
+  });
+  const config = positionals[0] ?? "base";
+  const overrides = CONFIGS[config];
+  if (!overrides) throw new Error(`unknown sweep config ${config}; known: ${Object.keys(CONFIGS).join(", ")}`);
+  const mixtureName = values.mixture ?? "letters";
+  const mixture = MIXTURES[mixtureName]!;
+  const steps = Number(values.steps ?? 1200);
+  const evalEvery = Number(values["eval-every"] ?? 300);
+  const { batch = 64, ...shapeOverrides } = overrides;
+  const shape: ModelShape = { ...ZOO_SHAPE, ...shapeOverrides };
+  const recipe: Recipe = {
+    name: `sweep-${config}-${mixtureName}`,
+    description: "pilot sweep",
+    seed: 21,
+    steps,
+    batch,
+    learningRate: 2e-3,
+    warmup: 100,
+    mixture,
+    synthesis: 0,
+    shape,
+    phrasing: "grammar",
+    lengthBuckets: 8,
+  };
+  const items = evaluationSet("val", Number(values["per-skill"] ?? 40), 0, "grammar").filter((item) => item.skill in mixture);
+  const prompts = items.map((item) => promptOf(item.question));
+  const points: Array<{ step: number; seconds: number; accuracy: number; perSkill: Record<string, number>; loss: number }> = [];
+  let trainSeconds = 0;
+  let lastLoss = NaN;
+  const started = performance.now();
+  let evalSeconds = 0;
+  await train(recipe, {
+    every: 50,
+    onProgress: (p) => {
+      lastLoss = p.loss;
+      console.log(`${recipe.name} step ${p.step}/${steps} loss ${p.loss.toFixed(4)} ${p.msPerStep.toFixed(0)} ms/step`);
+    },
+    onStep: (step, weights) => {
+      if (step % evalEvery !== 0 && step !== steps) return;
+      const evalStarted = performance.now();
+      trainSeconds = (evalStarted - started) / 1000 - evalSeconds;
+      const { overall, perSkill } = accuracyBySkill(items, greedyAnswers(weights, shape, prompts, 12));
+      evalSeconds += (performance.now() - evalStarted) / 1000;
+      points.push({ step, seconds: Math.round(trainSeconds), accuracy: overall, perSkill, loss: lastLoss });
+      console.log(`${recipe.name} step ${step}: held-out-family accuracy ${overall} ${JSON.stringify(perSkill)} after ${trainSeconds.toFixed(0)} s`);
+    },
+  });
+  const record = { config, mixture: mixtureName, shape, batch, ...parameterCounts(shape), msPerStep: Math.round((trainSeconds * 1000) / steps), points, at: new Date().toISOString() };
+  const previous = await readFile(SWEEP_FILE, "utf8").then((text) => JSON.parse(text) as unknown[], () => []);
+  await writeFile(SWEEP_FILE, `${JSON.stringify([...previous, record], null, 2)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error((error as Error).stack);
+    process.exit(1);
+  },
+);
