@@ -21,6 +21,7 @@ import {
   wantsTools,
   type AnswerOptions,
   type ContextFit,
+  type ExpertCalls,
   type PipelineParts,
   type RecruitOutcome,
   type RouteResult,
@@ -29,7 +30,7 @@ import type { GenerateResult } from "../experts/spec.js";
 import type { BatchLineFormat, WorkerEngine } from "../queues/engine.js";
 import { errorLine, successLine } from "./batch/lines.js";
 import { Scheduler, type SchedulableExpert, type SchedulerStats } from "./scheduler/scheduler.js";
-import { policyNamed } from "./scheduler/policies.js";
+import { policyNamed, prefetchFor } from "./scheduler/policies.js";
 import { buildRouter } from "./router.js";
 import { ZOO_CONFIG_PATH } from "./config/load.js";
 import { prepareDemoPool } from "./demo/demo-pool.js";
@@ -48,6 +49,8 @@ export interface OrchestratorOptions {
   notice?: (message: string) => void;
   /** A profile given in code (tests, benchmarks); otherwise `routing.profile` is read. */
   profile?: Profile;
+  /** Where the pipeline's expert calls go instead of this process's scheduler (fleet mode: the workers' queues). */
+  expertCalls?: ExpertCalls;
 }
 
 export interface ExpertStatus {
@@ -174,7 +177,7 @@ export class Orchestrator implements WorkerEngine {
         fairnessCap: config.scheduler.fairnessCap,
         ageWeightMs: config.scheduler.ageWeightMs,
         policy: policyNamed(config.scheduler.policy),
-        prefetch: config.scheduler.prefetch,
+        prefetch: prefetchFor(config.scheduler.prefetch, schedulable),
         maxBatchStarvationMs: config.scheduler.maxBatchStarvationMs,
       },
     );
@@ -183,7 +186,7 @@ export class Orchestrator implements WorkerEngine {
     const router = buildRouter({ config, catalog, profile, available, scheduler, env, costs });
     const parts: PipelineParts = {
       router,
-      scheduler,
+      scheduler: options.expertCalls ?? scheduler,
       aggregation: config.aggregation,
       generation: config.generation,
       aggregator,
