@@ -12,12 +12,13 @@
  * resident models). The full comparison runs at the setup closest to the paper's proportions (ratio
  * 1: loading a model costs about the generation of its share of the batch; among setups within 1.25x
  * of the closest, the quickest), or at --setup SIZE:mmap|nommap.
- * Cheap systems repeat over --slices interleaved slices (alternating order); naive and fifoLru,
- * which reload dozens of times, run in the first slice only so the bench stays under 10 minutes.
+ * Every system runs in each of --slices interleaved slices (5 by default, alternating order), so each
+ * ratio is a median over slices that ran back to back; naive and fifoLru, which reload dozens of
+ * times, can be limited to the first --expensive-slices slices when time is short.
  * Peak RSS: this process's RSS sampled every 25 ms during each system's run. Tokenizers are warmed
  * before timing (the context check loads a vocabulary once per model that is not resident).
  *
- *   npm run bench -- schedule [--sizes 100MB,300MB] [--instances 20] [--max-tokens 32] [--slices 3] [--setup 300MB:mmap]
+ *   npm run bench -- schedule [--sizes 100MB,300MB] [--instances 20] [--max-tokens 32] [--slices 5] [--expensive-slices 5] [--setup 300MB:mmap]
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { parseByteSize } from "../orchestrator/config/schema.js";
@@ -55,7 +56,8 @@ export async function benchSchedule(): Promise<void> {
   const sizes = arg("sizes", "100MB,300MB").split(",").map((s) => parseByteSize(s)!);
   const instances = Number(arg("instances", "20"));
   const maxTokens = Number(arg("max-tokens", "32"));
-  const slices = Number(arg("slices", "3"));
+  const slices = Number(arg("slices", "5"));
+  const expensiveSlices = Math.min(slices, Number(arg("expensive-slices", String(slices))));
   const forced = arg("setup", "");
   const started = performance.now();
   const batch = await demoQuestions(instances, maxTokens);
@@ -120,7 +122,7 @@ export async function benchSchedule(): Promise<void> {
   const setup = setups[chosenIndex]!;
   console.log(`\nfull comparison at ${setup.sizeMB} MB, mmap ${setup.useMmap ? "on" : "off"} (load/generation ${sweep[chosenIndex]!.loadToGeneration.toFixed(2)})`);
 
-  // 2. Every system at that setup, interleaved slices; the expensive ones in the first slice only.
+  // 2. Every system at that setup, interleaved slices (the expensive ones in the first --expensive-slices).
   const systems: Record<System, () => Promise<Run>> = {
     naive: () => run(setup, "grouped", 2, { naive: true }),
     fifoLru: () => run(setup, "fifo-lru", 2),
@@ -135,7 +137,7 @@ export async function benchSchedule(): Promise<void> {
   for (let slice = 0; slice < slices; slice++) {
     const order = slice % 2 === 0 ? names : [...names].reverse();
     for (const name of order) {
-      if (slice > 0 && EXPENSIVE.has(name)) continue;
+      if (slice >= expensiveSlices && EXPENSIVE.has(name)) continue;
       const result = await systems[name]();
       results.get(name)!.push(result);
       console.log(`  slice ${slice + 1} ${name.padEnd(18)} ${(result.wallMs / 1000).toFixed(2).padStart(7)} s  ${String(result.loads).padStart(4)} loads  ${result.peakRssMiB} MiB  ${result.ok}/${instances} ok`);
@@ -150,7 +152,7 @@ export async function benchSchedule(): Promise<void> {
   };
   const runs = Object.fromEntries(names.map((n) => [n, summary(n)])) as Record<System, ReturnType<typeof summary>>;
   // Per-slice ratios (systems of a slice ran back to back, so the ratio cancels the machine's drift):
-  // median and range over the slices; naive and fifoLru ran in slice 1 only, so theirs is that slice's.
+  // median and range over the slices that both systems ran.
   const wall = (name: System) => results.get(name)!.map((r) => r.wallMs);
   const perSlice = (a: System, b: System) => {
     const n = Math.min(wall(a).length, wall(b).length);
@@ -190,7 +192,7 @@ export async function benchSchedule(): Promise<void> {
     bench: "schedule",
     command: `npm run bench -- schedule ${process.argv.slice(3).join(" ")}`.trim(),
     machine: machine(),
-    setup: { instances, maxTokens, models: 5, recruitsPerInstance: "3 + aggregator", sizeMB: setup.sizeMB, useMmap: setup.useMmap, budgetModels: 2, slices, expensiveSlices: 1, peakRss: "this process's RSS sampled every 25 ms during each system's run" },
+    setup: { instances, maxTokens, models: 5, recruitsPerInstance: "3 + aggregator", sizeMB: setup.sizeMB, useMmap: setup.useMmap, budgetModels: 2, slices, expensiveSlices, peakRss: "this process's RSS sampled every 25 ms during each system's run" },
     loadToGenerationRatio: Number(sweep[chosenIndex]!.loadToGeneration.toFixed(2)),
     sweep: sweep.map((s) => ({ ...s, loadMs: Math.round(s.loadMs), generationMs: Math.round(s.generationMs), loadToGeneration: Number(s.loadToGeneration.toFixed(2)) })),
     runs,
