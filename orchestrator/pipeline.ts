@@ -40,9 +40,12 @@ export interface Router {
   abstainMessage?: string;
 }
 
+/** Where expert calls go: the local scheduler, or a fleet's queues (queues/fleet/client.ts) with the same signature. */
+export type ExpertCalls = Pick<Scheduler, "submit">;
+
 export interface PipelineParts {
   router: Router;
-  scheduler: Scheduler;
+  scheduler: ExpertCalls;
   aggregation: Config["aggregation"];
   generation: Config["generation"];
   aggregator: string | undefined;

@@ -50,6 +50,11 @@ export interface EngineExpertStatus {
 
 export interface EngineExpertCounters {
   resident: boolean;
+  /** Its model is being loaded now. */
+  loading?: boolean;
+  /** Generations that ended with a result, and without one (failed or aborted). */
+  served?: number;
+  failed?: number;
   inFlight: number;
   backlog: number;
   loads: number;

@@ -16,6 +16,8 @@ import { listModels, writeTestModelCommand } from "./models.js";
 import { serve, untilSignal } from "./serve.js";
 import { skillsEvalCommand, skillsFitCommand } from "./skills.js";
 import { workerCommand } from "./worker.js";
+import { fleetClientFor } from "./fleet.js";
+import type { FleetClient } from "../../queues/fleet/client.js";
 import { runEvalCommand } from "./eval.js";
 import { replayImportCommand, replayValidationCommand } from "./eval-replay.js";
 import { reserveStdoutForProtocol, runMcpStdio } from "../mcp/stdio.js";
@@ -41,13 +43,23 @@ function list(value: string): string[] {
   return items;
 }
 
-async function withOrchestrator<T>(configPath: string | undefined, job: (orchestrator: Orchestrator) => Promise<T>): Promise<T> {
+/** `frontDoor`: a door that, with server.execution fleet, sends its expert calls to the workers. */
+async function withOrchestrator<T>(
+  configPath: string | undefined,
+  job: (orchestrator: Orchestrator, fleet: FleetClient | undefined) => Promise<T>,
+  frontDoor = false,
+): Promise<T> {
   const config = await loadConfig(configPath ?? process.env["CONCLAVE_CONFIG"]);
-  const orchestrator = await Orchestrator.create(config, { notice: (message) => err(`note: ${message}`) });
+  const fleet = frontDoor ? fleetClientFor(config, process.env) : undefined;
+  const orchestrator = await Orchestrator.create(config, { notice: (message) => err(`note: ${message}`), ...(fleet ? { expertCalls: fleet } : {}) }).catch(async (error: unknown) => {
+    await fleet?.close();
+    throw error;
+  });
   try {
-    return await job(orchestrator);
+    return await job(orchestrator, fleet);
   } finally {
     await orchestrator.close();
+    await fleet?.close();
     await disposeRuntime();
   }
 }
@@ -64,23 +76,28 @@ export function buildProgram(): Command {
     .option("-p, --port <n>", "port to listen on", (v) => Number(v))
     .option("--host <host>", "address to bind")
     .action(async (options: { port?: number; host?: string }) => {
-      await withOrchestrator(program.opts()["config"], (orchestrator) =>
-        serve(orchestrator, {
-          ...(options.port === undefined ? {} : { port: options.port }),
-          ...(options.host === undefined ? {} : { host: options.host }),
-          env: process.env,
-          print: out,
-          stopped: untilSignal(),
-        }),
+      await withOrchestrator(
+        program.opts()["config"],
+        (orchestrator, fleet) =>
+          serve(orchestrator, {
+            ...(options.port === undefined ? {} : { port: options.port }),
+            ...(options.host === undefined ? {} : { host: options.host }),
+            ...(fleet ? { fleet } : {}),
+            env: process.env,
+            print: out,
+            stopped: untilSignal(),
+          }),
+        true,
       );
     });
 
   program
     .command("worker")
-    .description("drain the batch queues on Redis (REDIS_URL) with this machine's models, one expert at a time")
-    .action(async () => {
+    .description("drain the batch queues on Redis (REDIS_URL) with this machine's models, one expert at a time (fleet mode: online jobs first)")
+    .option("--id <id>", "the id this worker publishes in claims and the fleet registry (default host:pid:random)")
+    .action(async (options: { id?: string }) => {
       await withOrchestrator(program.opts()["config"], async (orchestrator) => {
-        await workerCommand(orchestrator, { env: process.env, print: out, stopped: untilSignal() });
+        await workerCommand(orchestrator, { env: process.env, print: out, stopped: untilSignal(), ...(options.id ? { workerId: options.id } : {}) });
       });
     });
 
@@ -124,7 +141,8 @@ export function buildProgram(): Command {
     .option("--summary <file>", "also write the summary as JSON")
     .option("--per-instance-loading", "baseline: load the models for each instance and unload them after (no grouping)")
     .option("--no-progress", "no progress bar")
-    .action(async (input: string, options: { output: string; summary?: string; perInstanceLoading?: boolean; progress: boolean }) => {
+    .option("--expected <file>", "JSONL of {custom_id, expected}: print each question, its experts, its answer against the expected one, and the score")
+    .action(async (input: string, options: { output: string; summary?: string; perInstanceLoading?: boolean; progress: boolean; expected?: string }) => {
       await withOrchestrator(program.opts()["config"], (orchestrator) =>
         runBatchCommand(
           orchestrator,
@@ -135,6 +153,7 @@ export function buildProgram(): Command {
             progress: options.progress,
             model: orchestrator.config.server.ensemble,
             ...(options.summary ? { summary: options.summary } : {}),
+            ...(options.expected ? { expected: options.expected } : {}),
           },
           out,
         ),

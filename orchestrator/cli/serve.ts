@@ -7,6 +7,7 @@ import { resolveApiKeys } from "../http/auth.js";
 import { buildServer } from "../http/server.js";
 import { createExecutor } from "../batches/executor.js";
 import { BatchService } from "../batches/service.js";
+import type { FleetClient } from "../../queues/fleet/client.js";
 
 export interface ServeOptions {
   port?: number;
@@ -15,6 +16,8 @@ export interface ServeOptions {
   print: (text: string) => void;
   /** Resolves when the server should stop (signals in the CLI, a test's trigger otherwise). */
   stopped: Promise<string>;
+  /** Fleet mode: the client the orchestrator sends expert calls through (its connection shares limits too). */
+  fleet?: FleetClient;
 }
 
 export async function serve(orchestrator: Orchestrator, options: ServeOptions): Promise<void> {
@@ -27,7 +30,10 @@ export async function serve(orchestrator: Orchestrator, options: ServeOptions): 
   let address: string;
   try {
     await batches.start();
-    server = await buildServer(orchestrator, { apiKeys, adminKeys, logger: false, batches });
+    const fleet = options.fleet
+      ? { fleet: { redis: options.fleet.connection, prefix: orchestrator.config.batches.queue.prefix, heartbeatMs: settings.heartbeatMs } }
+      : {};
+    server = await buildServer(orchestrator, { apiKeys, adminKeys, logger: false, batches, ...fleet });
     const envPort = options.env["PORT"] ? Number(options.env["PORT"]) : undefined;
     address = await server.app.listen({ port: options.port ?? envPort ?? settings.port, host: options.host ?? settings.host });
   } catch (error) {
@@ -40,6 +46,7 @@ export async function serve(orchestrator: Orchestrator, options: ServeOptions): 
   options.print(`conclave listening on ${address}: model "${settings.ensemble}" routes across ${experts.join(", ")}`);
   options.print(`  POST ${address}/v1/chat/completions · GET /v1/models · POST /v1/route · /v1/files · /v1/batches · /metrics · /docs${apiKeys.length + adminKeys.length ? " (API keys required)" : ""}`);
   options.print(`  batches run ${executor.kind === "bullmq" ? "on BullMQ workers (REDIS_URL)" : "in this process"}; files in ${orchestrator.config.batches.dir}`);
+  if (options.fleet) options.print("  fleet mode: expert calls run as online jobs on `conclave worker` processes; tokens come back on Redis Streams");
   const signal = await options.stopped;
   options.print(`${signal}: shutting down (in-flight requests get ${settings.shutdownTimeoutMs} ms)`);
   const { cancelled } = await server.close();

@@ -6,12 +6,15 @@
 import type { Orchestrator } from "../orchestrator.js";
 import { ConclaveError } from "../../kernel/errors.js";
 import { runWorker, type WorkerStats } from "../../queues/bullmq/worker.js";
+import { fleetWorkerOptions } from "./fleet.js";
 
 export interface WorkerCommandOptions {
   env: Record<string, string | undefined>;
   print: (text: string) => void;
   /** Resolves with the signal's name when the worker should stop. */
   stopped: Promise<string>;
+  /** The id it publishes (claims, registry); default host:pid:random. */
+  workerId?: string;
 }
 
 /** The URL with any password masked, for printing. */
@@ -34,8 +37,17 @@ export async function workerCommand(orchestrator: Orchestrator, options: WorkerC
   }
   const prefix = orchestrator.config.batches.queue.prefix;
   const experts = [...orchestrator.statuses.values()].filter((s) => !s.unavailable).map((s) => s.id);
-  const handle = await runWorker(orchestrator, { redisUrl, onError: (error) => options.print(`warning: ${error.message}`) });
-  options.print(`conclave worker ${handle.id} on ${safeUrl(redisUrl)}: draining ${prefix}-expert-* and ${prefix}-aggregate with ${experts.join(", ")}`);
+  const fleet = fleetWorkerOptions(orchestrator);
+  const handle = await runWorker(orchestrator, {
+    redisUrl,
+    ...(options.workerId ? { workerId: options.workerId } : {}),
+    ...(fleet ? { fleet } : {}),
+    onError: (error) => options.print(`warning: ${error.message}`),
+  });
+  options.print(
+    `conclave worker ${handle.id} on ${safeUrl(redisUrl)}: draining ${prefix}-expert-* and ${prefix}-aggregate with ${experts.join(", ")}` +
+      (fleet ? " (fleet: online jobs first, placement from the residency registry)" : ""),
+  );
   const signal = await options.stopped;
   options.print(`${signal}: stopping (running generations go back to the queue)`);
   await handle.close();

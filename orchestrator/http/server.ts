@@ -5,6 +5,11 @@
  * Fastify's body errors (invalid JSON 400, too large 413) and the rate limiter (429). Shutdown is
  * graceful: stop accepting, let in-flight work finish until the deadline, cancel the rest.
  * The orchestrator belongs to the caller, who closes it after the server.
+ *
+ * Fleet mode (`fleet` option): replicas share through Redis what they must agree on: the rate
+ * limiter's counters, the online backlog bound (shared-backlog.ts), and the demand each routed request
+ * adds for the workers' placement (queues/fleet/demand.ts). API keys come from the same config and
+ * environment on every replica.
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import rateLimit from "@fastify/rate-limit";
@@ -23,6 +28,11 @@ import { infoRoutes } from "./routes/info.js";
 import { batchRoutes } from "./routes/batches.js";
 import { UI_SHELL_PATHS, uiRoutes } from "./routes/ui.js";
 import type { BatchService } from "../batches/service.js";
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import { SharedBacklog } from "./shared-backlog.js";
+import { recordRecruitment } from "../../queues/fleet/demand.js";
+import { fleetRateLimitPrefix } from "../../queues/bullmq/names.js";
 
 export interface ServerOptions {
   /** Keys already merged from config and environment. */
@@ -32,6 +42,8 @@ export interface ServerOptions {
   logger?: boolean;
   /** The Batch API; without it the batch routes are absent. The caller owns and closes it. */
   batches?: BatchService;
+  /** Fleet mode: the Redis connection the replicas share state through (the caller owns it). */
+  fleet?: { redis: Redis; prefix: string; heartbeatMs: number; replicaId?: string };
 }
 
 export interface ConclaveServer {
@@ -95,21 +107,30 @@ export async function buildServer(orchestrator: Orchestrator, options: ServerOpt
   const metrics = new ServerMetrics(orchestrator, options.batches);
   const streamed = new WeakSet<FastifyRequest>();
   let closing: Promise<{ cancelled: number }> | undefined;
+  const fleet = options.fleet;
+  const shared = fleet ? new SharedBacklog(fleet.redis, fleet.prefix, fleet.replicaId ?? randomUUID(), fleet.heartbeatMs) : undefined;
+  const overCapacity = (count: number) =>
+    new ConclaveError(
+      "OVER_CAPACITY",
+      `over capacity: ${count} requests are being served or waiting (server.maxBacklog ${settings.maxBacklog}${shared ? ", across the fleet's API replicas" : ""}); retry in ${settings.retryAfterSeconds} s`,
+    );
 
   const context: ServerContext = {
     orchestrator,
     settings,
     inFlight,
     metrics,
-    admit() {
+    async admit() {
       if (closing) throw new ConclaveError("CLOSED", "the server is shutting down");
       // Online requests only: a large batch queued on the same experts must not turn chat away.
-      if (inFlight.size >= settings.maxBacklog) {
-        throw new ConclaveError(
-          "OVER_CAPACITY",
-          `over capacity: ${inFlight.size} requests are being served or waiting (server.maxBacklog ${settings.maxBacklog}); retry in ${settings.retryAfterSeconds} s`,
-        );
-      }
+      if (inFlight.size >= settings.maxBacklog) throw overCapacity(inFlight.size);
+      if (!shared) return () => undefined;
+      const place = await shared.admit(settings.maxBacklog);
+      if ("full" in place) throw overCapacity(place.full);
+      return place.release;
+    },
+    routed(routed) {
+      if (fleet) void recordRecruitment(fleet.redis, fleet.prefix, routed.recruitment.recruits.map((r) => r.expertId)).catch(() => undefined);
     },
     markStreamed: (request) => streamed.add(request),
     isClosing: () => closing !== undefined,
@@ -139,6 +160,8 @@ export async function buildServer(orchestrator: Orchestrator, options: ServerOpt
     await app.register(rateLimit, {
       max: settings.rateLimitPerMinute,
       timeWindow: 60_000,
+      // Shared by the fleet's replicas: one client's limit holds whichever replica it reaches.
+      ...(fleet ? { redis: fleet.redis, nameSpace: fleetRateLimitPrefix(fleet.prefix), skipOnError: false } : {}),
       // A key identifies a client only when keys are checked; otherwise any token would reset the count.
       keyGenerator: (request) => (keys.enabled && request.principal !== ANONYMOUS ? request.principal.owner : request.ip),
       allowList: (request) => isOpen(request.url),
@@ -170,6 +193,7 @@ export async function buildServer(orchestrator: Orchestrator, options: ServerOpt
         const cancelled = await inFlight.drain(settings.shutdownTimeoutMs);
         app.server.closeIdleConnections();
         await closed;
+        await shared?.close();
         return { cancelled };
       })();
       return closing;

@@ -16,7 +16,7 @@ import { Redis } from "ioredis";
 import type { QueueSettings } from "../engine.js";
 import { ConclaveError } from "../../kernel/errors.js";
 import type { BatchExecutor, BatchProgressCounts, BatchResultLine, RoutedItem } from "../batch-executor.js";
-import { AGGREGATE, GENERATE, type AggregateJobData, type GenerateJobData } from "./jobs.js";
+import { AGGREGATE, BATCH_PRIORITY, GENERATE, type AggregateJobData, type GenerateJobData } from "./jobs.js";
 import { aggregateQueue, batchKeys, childJobId, expertQueue, expertRegistryKey, parentJobId, workerSwitchesKey } from "./names.js";
 import { reserve, unreserve } from "./store.js";
 
@@ -51,7 +51,8 @@ export class BullmqExecutor implements BatchExecutor {
 
   private flow(batchId: string, item: RoutedItem, model: string): FlowJob {
     const { attempts, backoffMs } = this.options.settings;
-    const retry = { attempts, backoff: { type: "exponential", delay: backoffMs }, removeOnComplete: KEEP, removeOnFail: KEEP };
+    // Batch priority: a fleet's online jobs in the same expert queues go first (jobs.ts).
+    const retry = { attempts, backoff: { type: "exponential", delay: backoffMs }, priority: BATCH_PRIORITY, removeOnComplete: KEEP, removeOnFail: KEEP };
     const expertIds = [...new Set(item.routed.recruitment.recruits.map((r) => r.expertId))];
     const parentQueue = this.options.aggregationQueueExpert
       ? expertQueue(this.prefix, this.options.aggregationQueueExpert)

@@ -8,10 +8,19 @@
  */
 import type { Instance, RouteResult } from "../../kernel/contracts.js";
 import { ConclaveError, ERROR_CATALOGUE, type ErrorCode } from "../../kernel/errors.js";
-import type { GenerateResult } from "../../experts/spec.js";
+import type { GenerateRequest, GenerateResult } from "../../experts/spec.js";
 
 export const GENERATE = "generate";
 export const AGGREGATE = "aggregate";
+/** Fleet mode: one expert call of an online request, streamed back (queues/fleet/). */
+export const ONLINE = "online";
+
+/**
+ * BullMQ priorities (lower runs first; a worker takes every job of priority 1 before any of 2):
+ * someone waits for an online job, a batch job only has to finish within its window.
+ */
+export const ONLINE_PRIORITY = 1;
+export const BATCH_PRIORITY = 2;
 
 export interface GenerateJobData {
   batchId: string;
@@ -27,6 +36,16 @@ export interface AggregateJobData {
   routed: RouteResult;
   warnings: string[];
   model: string;
+}
+
+/** An online expert call: the request as the API fitted it (no signal, no callback: those stay there). */
+export interface OnlineJobData {
+  requestId: string;
+  attempt: number;
+  expertId: string;
+  request: Omit<GenerateRequest, "signal" | "onText">;
+  /** Whether text is streamed as it comes (else only the final record). */
+  stream: boolean;
 }
 
 /** What a generate job returns: the expert's result, or a note that its batch was cancelled. */

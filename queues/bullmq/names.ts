@@ -53,3 +53,25 @@ export const expertRegistryKey = (prefix: string): string => `${prefix}:experts`
 export const claimKey = (prefix: string, expertId: string): string => `${prefix}:claim:${enc(expertId)}`;
 /** Hash of worker id -> model switches, published by each worker for metrics. */
 export const workerSwitchesKey = (prefix: string): string => `${prefix}:workers:switches`;
+
+/*
+ * Fleet mode (online requests on workers). One attempt of one expert call is `${requestId}|${attempt}`
+ * (the job id in the expert's queue): its tokens go to a stream, its cancellation to a key and a
+ * channel, so a retried attempt never reads or cancels its predecessor's.
+ */
+export const onlineJobId = (requestId: string, attempt: number): string => `${enc(requestId)}|${attempt}`;
+/** Stream of one attempt's records (start, text..., then done or error); trimmed and expiring. */
+export const onlineStreamKey = (prefix: string, jobId: string): string => `${prefix}:fleet:stream:${jobId}`;
+/** Set when an attempt is cancelled (a worker that picks it up later skips it). */
+export const onlineCancelKey = (prefix: string, jobId: string): string => `${prefix}:fleet:cancel:${jobId}`;
+/** Channel on which cancelled attempts' job ids are published to the workers running them. */
+export const onlineCancelChannel = (prefix: string): string => `${prefix}:fleet:cancel`;
+/** Hash of worker id -> JSON residency entry with its heartbeat time (queues/fleet/registry.ts). */
+export const fleetWorkersKey = (prefix: string): string => `${prefix}:fleet:workers`;
+/** Hashes of recruitments per expert and per co-recruited pair, one per time bucket (queues/fleet/demand.ts). */
+export const fleetRecruitsKey = (prefix: string, bucket: number): string => `${prefix}:fleet:recruits:${bucket}`;
+export const fleetPairsKey = (prefix: string, bucket: number): string => `${prefix}:fleet:pairs:${bucket}`;
+/** Hash of API replica id -> JSON {inFlight, at}: the online backlog the replicas share. */
+export const fleetBacklogKey = (prefix: string): string => `${prefix}:fleet:backlog`;
+/** Key prefix of the shared rate limiter's counters. */
+export const fleetRateLimitPrefix = (prefix: string): string => `${prefix}:fleet:rate:`;

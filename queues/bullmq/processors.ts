@@ -6,6 +6,7 @@
  *   BullMQ's UnrecoverableError (the job fails at once, no retries); a retryable one a plain error
  *   (retried with backoff). A generation aborted because this worker is closing goes back to the
  *   waiting list untouched, for another worker.
+ * - "online" (fleet mode): an online request's expert call, streamed back (queues/fleet/online-runner.ts).
  * - "aggregate" (the flow parent): gathers its children's results and ignored failures into
  *   RecruitOutcomes in the routed recruit order, aggregates, and records exactly one line per
  *   customId (an error line when aggregation fails). A parent of a cancelled batch records nothing
@@ -16,7 +17,8 @@ import { UnrecoverableError, WaitingError, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { RecruitOutcome, WorkerEngine } from "../engine.js";
 import { ConclaveError, toConclaveError } from "../../kernel/errors.js";
-import { AGGREGATE, GENERATE, failureReason, parseFailure, type AggregateJobData, type GenerateJobData, type GenerateJobResult } from "./jobs.js";
+import { AGGREGATE, GENERATE, ONLINE, failureReason, parseFailure, type AggregateJobData, type GenerateJobData, type GenerateJobResult, type OnlineJobData } from "./jobs.js";
+import type { OnlineRunner } from "../fleet/online-runner.js";
 import { batchKeys, childJobId, jobIdOfKey } from "./names.js";
 import { isCancelled, record, skip } from "./store.js";
 
@@ -28,6 +30,8 @@ export interface ProcessorContext {
   closing: AbortSignal;
   /** Called after every job this processor handled, whatever its outcome. */
   onProcessed?: (job: Job) => void;
+  /** Fleet mode: runs "online" jobs (absent: they fail, a worker outside the fleet cannot stream them). */
+  online?: OnlineRunner;
 }
 
 export type JobProcessor = (job: Job, token: string | undefined, signal: AbortSignal | undefined) => Promise<unknown>;
@@ -37,6 +41,7 @@ export function createProcessor(ctx: ProcessorContext): JobProcessor {
     try {
       if (job.name === GENERATE) return await generate(ctx, job as Job<GenerateJobData>, token, signal);
       if (job.name === AGGREGATE) return await aggregateJob(ctx, job as Job<AggregateJobData>);
+      if (job.name === ONLINE && ctx.online) return await ctx.online.process(job as Job<OnlineJobData>, token, signal);
       throw new UnrecoverableError(`INVALID_REQUEST: unknown job kind "${job.name}"`);
     } finally {
       ctx.onProcessed?.(job);

@@ -10,6 +10,12 @@
  * queues to drain, resumes/pauses Workers and takes/refreshes/releases per-expert claims (SET NX PX).
  * A parent that fails for good still records an error line (settleFailedParent).
  *
+ * Fleet mode (`fleet` option, server.execution: fleet): the worker also runs online jobs (queues/fleet/
+ * online-runner.ts), publishes its residency every heartbeat (queues/fleet/registry.ts), and drains
+ * exactly the queues the placement policy gives it (or tells it to load) from the registry, the
+ * queues' backlogs and the front doors' demand, instead of `decideDrain` and claims: a drained lane
+ * stays open while idle, so an online job is taken the moment it is queued.
+ *
  * `close()` (or the `signal`) stops the loop, aborts running generations (their jobs go back to
  * waiting), closes every Worker and connection and releases claims; it is idempotent.
  */
@@ -21,9 +27,23 @@ import { Redis } from "ioredis";
 import type { WorkerEngine } from "../engine.js";
 import { decideDrain, type ExpertQueueView } from "./controller.js";
 import { createProcessor, settleFailedParent, type ProcessorContext } from "./processors.js";
-import { GENERATE } from "./jobs.js";
+import { BATCH_PRIORITY, GENERATE, ONLINE_PRIORITY } from "./jobs.js";
 import { aggregateQueue, expertQueue, expertRegistryKey, workerSwitchesKey } from "./names.js";
 import { Claims } from "./claims.js";
+import { OnlineRunner, type OnlineGenerate } from "../fleet/online-runner.js";
+import { publishEntry, readRegistry, removeEntry, staleAfter, type WorkerEntry } from "../fleet/registry.js";
+import { readDemand } from "../fleet/demand.js";
+import { placementInput, type QueueBacklog } from "../fleet/fleet-input.js";
+import type { PlacementPolicy } from "../fleet/placement-port.js";
+
+export interface FleetWorkerOptions {
+  /** How often the residency entry is published (server.heartbeatMs). */
+  heartbeatMs: number;
+  /** Runs an online job's generation in this process. */
+  generate: OnlineGenerate;
+  /** Which queues each worker drains (queues/fleet/placement.ts's `place`). */
+  placement: PlacementPolicy;
+}
 
 export interface RunWorkerOptions {
   redisUrl: string;
@@ -41,6 +61,8 @@ export interface RunWorkerOptions {
   aggregateConcurrency?: number;
   /** Problems that do not stop the worker (lost connections, failed ticks). */
   onError?: (error: Error) => void;
+  /** Fleet mode: online jobs, the residency registry and placement (see the header). */
+  fleet?: FleetWorkerOptions;
 }
 
 export interface WorkerStats {
@@ -85,7 +107,10 @@ export async function runWorker(engine: WorkerEngine, options: RunWorkerOptions)
     const key = job.name === GENERATE ? String((job.data as { expertId?: unknown }).expertId) : "aggregate";
     processed[key] = (processed[key] ?? 0) + 1;
   };
-  const context: ProcessorContext = { engine, redis, prefix, closing: closing.signal, onProcessed };
+  const fleet = options.fleet;
+  const online = fleet ? new OnlineRunner(redis, prefix, id, fleet.generate, closing.signal) : undefined;
+  await online?.start();
+  const context: ProcessorContext = { engine, redis, prefix, closing: closing.signal, onProcessed, ...(online ? { online } : {}) };
   const processor = createProcessor(context);
   const common = {
     connection: redis,
@@ -131,7 +156,84 @@ export async function runWorker(engine: WorkerEngine, options: RunWorkerOptions)
   let switches = 0;
   let starts = 0;
 
+  const startDraining = async (lane: Lane, resident: boolean) => {
+    lane.draining = true;
+    starts += 1;
+    if (!resident) {
+      switches += 1;
+      await redis.hset(workerSwitchesKey(prefix), id, switches);
+    }
+    chain(lane, () => lane.worker.resume());
+  };
+
+  /** This worker's residency, as the registry publishes it. */
+  const entry = (): WorkerEntry => {
+    const stats = engine.stats().experts;
+    const serves: WorkerEntry["serves"] = {};
+    for (const [expertId, status] of engine.statuses) if (!status.unavailable) serves[expertId] = { memory: status.memory?.ramBytes ?? 0, slots: status.slots };
+    const held = Object.entries(stats);
+    return {
+      id,
+      budget,
+      resident: held.filter(([, s]) => s.resident).map(([expertId]) => expertId),
+      loading: held.filter(([, s]) => s.loading === true).map(([expertId]) => expertId),
+      inFlight: Object.fromEntries(held.filter(([, s]) => s.inFlight + s.backlog > 0).map(([expertId, s]) => [expertId, s.inFlight + s.backlog])),
+      serves,
+      loads: Object.fromEntries(held.filter(([, s]) => s.loads > 0).map(([expertId, s]) => [expertId, s.loads])),
+      served: Object.fromEntries(held.filter(([, s]) => (s.served ?? 0) > 0).map(([expertId, s]) => [expertId, s.served ?? 0])),
+      failed: Object.fromEntries(held.filter(([, s]) => (s.failed ?? 0) > 0).map(([expertId, s]) => [expertId, s.failed ?? 0])),
+    };
+  };
+  const heartbeat = async () => {
+    if (fleet && !closing.signal.aborted) await publishEntry(redis, prefix, entry());
+  };
+  await heartbeat();
+  const beats = fleet ? setInterval(() => void heartbeat().catch(onError), fleet.heartbeatMs) : undefined;
+
+  /** Every expert queue (served here or not), for the backlog the placement policy sees. */
+  const queues = new Map<string, Queue>();
+  const queueOf = (expertId: string): Queue => {
+    let queue = queues.get(expertId);
+    if (!queue) queues.set(expertId, (queue = new Queue(expertQueue(prefix, expertId), { connection: redis, prefix })));
+    return queue;
+  };
+
+  /** Fleet mode: drain exactly what placement gives this worker. */
+  async function fleetTick(policy: FleetWorkerOptions): Promise<void> {
+    const experts = await redis.smembers(expertRegistryKey(prefix));
+    for (const expertId of experts) {
+      const status = engine.statuses.get(expertId);
+      if (status && !status.unavailable) laneFor(expertId);
+    }
+    const [registry, demand, counts] = await Promise.all([
+      readRegistry(redis, prefix, staleAfter(policy.heartbeatMs)),
+      readDemand(redis, prefix),
+      Promise.all(experts.map((expertId) => queueOf(expertId).getCountsPerPriority([ONLINE_PRIORITY, BATCH_PRIORITY, 0]))),
+    ]);
+    if (closing.signal.aborted) return;
+    const backlog = new Map<string, QueueBacklog>(
+      experts.map((expertId, i) => {
+        const count = counts[i] ?? {};
+        return [expertId, { online: count[ONLINE_PRIORITY] ?? 0, batch: (count[BATCH_PRIORITY] ?? 0) + (count[0] ?? 0) }];
+      }),
+    );
+    const placement = policy.placement(placementInput(registry, backlog, demand));
+    const mine = new Set([...(placement.drain[id] ?? []), ...placement.loads.filter((load) => load.workerId === id).map((load) => load.expertId)]);
+    const residency = engine.stats().experts;
+    for (const lane of lanes.values()) {
+      // A holder keeps its lane open while idle (placement lists only experts with backlog): the next
+      // online job is then taken the moment it is queued, not at the next tick.
+      const wanted = mine.has(lane.expertId) || (lane.draining && (residency[lane.expertId]?.resident ?? false));
+      if (wanted && !lane.draining) await startDraining(lane, residency[lane.expertId]?.resident ?? false);
+      else if (!wanted && lane.draining) {
+        lane.draining = false;
+        chain(lane, () => lane.worker.pause());
+      }
+    }
+  }
+
   async function tick(): Promise<void> {
+    if (fleet) return fleetTick(fleet);
     // Only experts this process can serve: a worker without a model must leave its queue to the
     // workers that have it, not fail its jobs (work for an expert no worker has waits, visibly,
     // in conclave_queue_backlog).
@@ -172,16 +274,7 @@ export async function runWorker(engine: WorkerEngine, options: RunWorkerOptions)
     await Promise.all(decision.keep.map((expertId) => claims.hold(expertId)));
     const start = views.find((view) => view.id === decision.start);
     // Two workers may choose the same free expert at once: only the one that takes its claim starts.
-    if (start && (start.claimedByOther || (await claims.take(start.id)))) {
-      const lane = lanes.get(start.id)!;
-      lane.draining = true;
-      starts += 1;
-      if (!start.resident) {
-        switches += 1;
-        await redis.hset(workerSwitchesKey(prefix), id, switches);
-      }
-      chain(lane, () => lane.worker.resume());
-    }
+    if (start && (start.claimedByOther || (await claims.take(start.id)))) await startDraining(lanes.get(start.id)!, start.resident);
   }
 
   let wake: () => void = () => undefined;
@@ -202,11 +295,14 @@ export async function runWorker(engine: WorkerEngine, options: RunWorkerOptions)
   const close = (): Promise<void> =>
     (closed ??= (async () => {
       closing.abort(new Error("worker closing"));
+      clearInterval(beats);
       wake();
       await loop;
       const all = [...lanes.values()];
       await Promise.all(all.map((lane) => lane.op));
-      await Promise.all([aggregator.close(), ...all.flatMap((lane) => [lane.worker.close(), lane.janitor.close(), lane.queue.close()])]);
+      await Promise.all([aggregator.close(), ...all.flatMap((lane) => [lane.worker.close(), lane.janitor.close(), lane.queue.close()]), ...[...queues.values()].map((q) => q.close())]);
+      await online?.close();
+      if (fleet) await removeEntry(redis, prefix, id).catch(() => undefined);
       await Promise.all(all.map((lane) => claims.release(lane.expertId).catch(() => undefined)));
       for (const lane of all) lane.draining = false;
       await redis.quit().catch(() => undefined);

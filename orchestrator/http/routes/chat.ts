@@ -23,11 +23,11 @@ export function chatRoutes(app: FastifyInstance, context: ServerContext): void {
       validatorCompiler: () => () => true,
     },
     async (request, reply) => {
-      context.admit();
       const id = completionId();
       const chat = parseChatRequest(request.body, id);
       const model = chat.model ?? settings.ensemble;
       const expertId = model === settings.ensemble ? undefined : model;
+      const release = await context.admit();
       const work = inFlight.start();
       // "close" on the response before it ended means the client went away.
       reply.raw.on("close", () => {
@@ -36,6 +36,7 @@ export function chatRoutes(app: FastifyInstance, context: ServerContext): void {
       try {
         // With tools, only experts that can call them are recruited.
         const routed = await orchestrator.route(chat.instance.messages, expertId, { tools: (chat.instance.tools?.length ?? 0) > 0 });
+        context.routed(routed);
         const fit = await orchestrator.fitContext(chat.instance, routed).catch((error: unknown) => {
           throw chat.maxTokensField === "max_completion_tokens" ? renameParam(error, "max_tokens", "max_completion_tokens") : error;
         });
@@ -84,6 +85,7 @@ export function chatRoutes(app: FastifyInstance, context: ServerContext): void {
         throw error;
       } finally {
         work.done();
+        release();
       }
     },
   );
