@@ -2,6 +2,8 @@
  * `conclave batch in.jsonl -o out.jsonl`: routes every line, runs the work grouped by expert and
  * writes one output line per input line, in input order. Bad lines become error lines; the batch goes
  * on. Ends with a summary (instances, loads per model, wall time, peak RSS), optionally as JSON.
+ * With `expected` (a side file of expected answers, answer-report.ts), it first prints each question,
+ * its experts, its answer against the expected one, and the score.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -11,6 +13,8 @@ import { isConclaveError, toConclaveError } from "../../kernel/errors.js";
 import type { Orchestrator } from "../orchestrator.js";
 import { customIdOf, errorLine, parseBatchLine, successLine, type BatchLine } from "../batch/lines.js";
 import { formatSummary, type BatchSummary } from "./format.js";
+import { answerRow, formatAnswerReport, parseExpectedAnswers } from "./answer-report.js";
+import { routingText } from "../pipeline.js";
 
 export interface BatchCommandOptions {
   input: string;
@@ -19,10 +23,14 @@ export interface BatchCommandOptions {
   perInstanceLoading: boolean;
   progress: boolean;
   model: string;
+  /** JSONL of {custom_id, expected}: print each answer against it, and the score. */
+  expected?: string;
 }
 
 export async function runBatchCommand(orchestrator: Orchestrator, options: BatchCommandOptions, print: (text: string) => void): Promise<BatchSummary> {
   const text = await readFile(options.input, "utf8");
+  // Read before any model runs, so a bad answers file fails fast.
+  const expected = options.expected ? parseExpectedAnswers(await readFile(options.expected, "utf8"), options.expected) : undefined;
   // Every input line gets exactly one output slot, valid or not, so output order matches input order.
   const slots: string[] = [];
   const valid: Array<{ slot: number; line: BatchLine }> = [];
@@ -59,6 +67,10 @@ export async function runBatchCommand(orchestrator: Orchestrator, options: Batch
   await mkdir(dirname(options.output), { recursive: true });
   await writeFile(options.output, slots.map((line) => `${line}\n`).join(""));
 
+  if (expected) {
+    print(formatAnswerReport(results.map((result, index) => answerRow(result.id, routingText(valid[index]!.line.instance.messages), result, expected.get(result.id)))));
+    print("");
+  }
   const stats = orchestrator.stats();
   const summary: BatchSummary = {
     instances: slots.length,
