@@ -14,6 +14,7 @@ import { benchSchedule } from "./schedule.js";
 import { benchStructured } from "./structured.js";
 import { benchTagger } from "./tagger.js";
 import { benchZoo } from "./zoo.js";
+import { benchZooHidden } from "./zoo-hidden.js";
 import { benchRouterbench } from "./routerbench.js";
 
 const benches: Record<string, () => Promise<void>> = {
@@ -30,6 +31,7 @@ const benches: Record<string, () => Promise<void>> = {
   tagger: benchTagger,
   routerbench: benchRouterbench,
   zoo: benchZoo,
+  "zoo-hidden": benchZooHidden,
 };
 
 const name = process.argv[2] ?? "";
