@@ -14,6 +14,7 @@ export function formatTrace(trace: RoutingTrace): string {
   lines.push(`skills      ${skills}`);
   const fallback = trace.recruitment.fallback ? ` — fallback: ${trace.recruitment.fallback}` : "";
   lines.push(`recruited   ${trace.recruitment.strategy}${fallback}`);
+  if (trace.recruitment.abstain) lines.push(`abstained   ${trace.recruitment.abstain.reason}`);
   for (const recruit of trace.recruitment.recruits) {
     lines.push(`  ${recruit.expertId.padEnd(18)} weight ${recruit.weight.toFixed(2)}  ${recruit.reason}`);
   }

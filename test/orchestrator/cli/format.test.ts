@@ -23,7 +23,22 @@ describe("CLI formatting", () => {
     expect(text).toContain("warning     coder: seed ignored");
   });
 
-  it("summarises a batch", () => {
+  it("says why routing abstained", () => {
+    const reason = 'best skill "addition" scores 0.200 < routing.abstain.threshold 0.45: answered with the abstain message';
+    const trace: RoutingTrace = {
+      skills: [{ skill: "addition", score: 0.2 }],
+      recruitment: { strategy: "symbolic", recruits: [], abstain: { threshold: 0.45, best: { skill: "addition", score: 0.2 }, reason } },
+      aggregation: { method: "abstain", reason },
+      answers: [],
+      failures: [],
+      warnings: [],
+      times: { tagMs: 1, recruitMs: 0, runMs: 0, aggregateMs: 0, totalMs: 1 },
+    };
+    expect(formatTrace(trace)).toContain(`abstained   ${reason}`);
+    expect(formatTrace(trace)).toContain(`aggregation abstain: ${reason}`);
+  });
+
+    it("summarises a batch", () => {
     const text = formatSummary({ instances: 30, succeeded: 29, failed: 1, loads: { a: 1, b: 2 }, wallMs: 12_345, peakRssBytes: 300 * 2 ** 20, mode: "grouped" });
     expect(text).toContain("30 (29 ok, 1 failed)");
     expect(text).toContain("a×1, b×2 — grouped by expert");
