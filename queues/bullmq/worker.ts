@@ -182,6 +182,7 @@ export async function runWorker(engine: WorkerEngine, options: RunWorkerOptions)
       loads: Object.fromEntries(held.filter(([, s]) => s.loads > 0).map(([expertId, s]) => [expertId, s.loads])),
       served: Object.fromEntries(held.filter(([, s]) => (s.served ?? 0) > 0).map(([expertId, s]) => [expertId, s.served ?? 0])),
       failed: Object.fromEntries(held.filter(([, s]) => (s.failed ?? 0) > 0).map(([expertId, s]) => [expertId, s.failed ?? 0])),
+      cancelled: online?.cancelled ?? 0,
     };
   };
   const heartbeat = async () => {

@@ -50,6 +50,9 @@ export class OnlineRunner {
     await this.subscriber.subscribe(onlineCancelChannel(this.prefix));
   }
 
+  /** Generations ended early because their client cancelled them (running or about to run). */
+  cancelled = 0;
+
   /** Online jobs running here now. */
   get inFlight(): number {
     return this.running.size;
@@ -60,11 +63,11 @@ export class OnlineRunner {
     const { expertId, request, stream } = job.data;
     const cancelKey = onlineCancelKey(this.prefix, jobId);
     const key = onlineStreamKey(this.prefix, jobId);
-    if (await this.redis.exists(cancelKey)) return { outcome: "cancelled" };
+    if (await this.redis.exists(cancelKey)) return this.skipped();
     const controller = new AbortController();
     this.running.set(jobId, controller);
     try {
-      if (await this.redis.exists(cancelKey)) return { outcome: "cancelled" };
+      if (await this.redis.exists(cancelKey)) return this.skipped();
       const abort = AbortSignal.any([this.shutdown, controller.signal, ...(signal ? [signal] : [])]);
       void append(this.redis, key, { kind: "start", worker: this.workerId }).catch(() => undefined);
       let streamed = false;
@@ -74,9 +77,11 @@ export class OnlineRunner {
         void append(this.redis, key, { kind: "text", text }).catch(() => undefined);
       };
       try {
+        // An aborted generation may still resolve, with what it had so far (finish reason "abort").
         const result = await this.generate(expertId, { ...request, signal: abort, ...(stream ? { onText } : {}) });
         await append(this.redis, key, { kind: "done", result });
-        return { outcome: "done" };
+        // Counted as cancelled only when the cancel really cut the generation short.
+        return controller.signal.aborted && result.finishReason === "abort" ? this.skipped() : { outcome: "done" };
       } catch (error) {
         const failure = toConclaveError(error);
         const closing = this.shutdown.aborted && (failure.code === "ABORTED" || failure.code === "CLOSED");
@@ -86,11 +91,16 @@ export class OnlineRunner {
         }
         const recorded = closing ? new ConclaveError("WORKER_LOST", `worker ${this.workerId} shut down in the middle of the answer; retry the request`) : failure;
         await append(this.redis, key, { kind: "error", error: recorded });
-        return { outcome: controller.signal.aborted ? "cancelled" : "error" };
+        return controller.signal.aborted ? this.skipped() : { outcome: "error" };
       }
     } finally {
       this.running.delete(jobId);
     }
+  }
+
+  private skipped(): OnlineJobResult {
+    this.cancelled += 1;
+    return { outcome: "cancelled" };
   }
 
   close(): Promise<void> {

@@ -24,6 +24,8 @@ export interface WorkerEntry {
   /** Generations since the worker started, per expert: ended with a result, and without one (failed or cancelled). */
   served: Record<string, number>;
   failed: Record<string, number>;
+  /** Online generations that clients cancelled, stopped here (running, or skipped before they ran). */
+  cancelled: number;
 }
 
 export interface RegistryView extends WorkerEntry {
