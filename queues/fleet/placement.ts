@@ -17,10 +17,13 @@
  * 4. At most one load per worker, and none on a worker that is loading already (one load at a
  *    time, as the per-process scheduler does).
  * 5. The worker for a load: it fits after evicting idle models only (no sequence in flight there),
- *    never the sole holder of an expert with backlog; among those, the least co-recruitment weight
- *    with the experts it keeps (experts recruited together then run in parallel on different GPUs),
- *    then the fewest evictions, then the fewest sequences in flight, then the id. Victims go least
- *    useful first: no backlog before backlog, then the lowest rate, then the id.
+ *    never the sole holder of an expert with backlog; among those, the lowest sum of two shares: the
+ *    share of the expert's co-recruitment weight carried by the models the worker keeps (experts
+ *    recruited together then run in parallel on different GPUs) and the share of the worker's
+ *    sequences in use (a copy on a busy GPU serves little); then the fewest evictions, then the id.
+ *    Victims go least useful first: no backlog before backlog, then the lowest rate, then the id.
+ *    With a worker sequence cap (`sequences`), a copy's capacity is what the cap leaves beside the
+ *    worker's other running sequences, for rule 3's room and hotness alike.
  * 6. When no worker has room even after evicting idle models, busy models are retired for the
  *    load: the chosen worker stops draining them (they leave its drain list and are named in
  *    `retire`), so they empty within one generation and a later decision evicts them and loads. A
@@ -45,6 +48,8 @@ export interface FleetWorkerView {
   inFlight: Readonly<Record<string, number>>;
   /** false when its heartbeat is older than the registry's timeout: it gets nothing. */
   alive: boolean;
+  /** Sequences the worker runs at once across all its models (one GPU's compute and KV); absent = only each model's slots bound it. */
+  sequences?: number;
 }
 
 export interface FleetExpertDemand {
@@ -91,6 +96,12 @@ interface WorkerState {
   loadsNow: boolean;
   /** Held models this decision retires: no longer drained here, evicted once idle. */
   retiring: Set<string>;
+  /** Loaded (not loading) models. */
+  resident: Set<string>;
+  /** Sequences running on the worker, all models together. */
+  busy: number;
+  /** Sequences its models are expected to keep busy (expectedLoad), at the start of the decision. */
+  expected: number;
 }
 
 interface Need {
@@ -111,10 +122,23 @@ export function place(input: PlacementInput): Placement {
     .sort((a, b) => byId(a.id, b.id))
     .map((view): WorkerState => {
       const held = new Set([...view.resident, ...view.loading]);
-      return { view, held, used: [...held].reduce((sum, id) => sum + memoryOf(id), 0), loadsNow: view.loading.length > 0, retiring: new Set<string>() };
+      return { view, held, used: [...held].reduce((sum, id) => sum + memoryOf(id), 0), loadsNow: view.loading.length > 0,
+        retiring: new Set<string>(),
+        resident: new Set(view.resident.filter((id) => !view.loading.includes(id))),
+        busy: Object.values(view.inFlight).reduce((sum, n) => sum + n, 0),
+        expected: 0,
+      };
     });
   const affinity = coRecruitment(input.coRecruited);
   const occupancy = input.targetOccupancy ?? DEFAULT_TARGET_OCCUPANCY;
+  const fleet: Fleet = { workers, experts, affinity, occupancy, copies: new Map() };
+  for (const worker of workers) for (const id of worker.held) fleet.copies.set(id, (fleet.copies.get(id) ?? 0) + 1);
+  for (const worker of workers) {
+    for (const id of worker.held) {
+      const e = experts.get(id);
+      if (e) worker.expected += expectedLoad(e, fleet, worker);
+    }
+  }
 
   const refused: Placement["refused"] = [];
   const largest = Math.max(0, ...workers.map((w) => w.view.budget));
@@ -125,7 +149,7 @@ export function place(input: PlacementInput): Placement {
       refused.push({ expertId: expert.id, reason: `${expert.id} needs ${gib(expert.memory)} but the largest worker budget is ${gib(largest)}` });
       continue;
     }
-    const copies = copiesToAdd(expert, workers, occupancy);
+    const copies = copiesToAdd(expert, fleet);
     if (copies > 0) needs.push({ expert, cold: holdersOf(expert.id, workers).length === 0, copies });
   }
   needs.sort(
@@ -140,9 +164,9 @@ export function place(input: PlacementInput): Placement {
   const retire: NonNullable<Placement["retire"]> = [];
   for (const need of needs) {
     for (let copy = 0; copy < need.copies; copy++) {
-      const choice = chooseWorker(need.expert, workers, experts, affinity);
+      const choice = chooseWorker(need.expert, fleet);
       if (!choice) {
-        const retiring = chooseRetirement(need.expert, unservedDemand(need.expert, workers, occupancy), workers, experts, affinity);
+        const retiring = chooseRetirement(need.expert, unservedDemand(need.expert, fleet), workers, experts, affinity);
         if (retiring) {
           retiring.worker.loadsNow = true;
           for (const id of retiring.evict) {
@@ -155,9 +179,13 @@ export function place(input: PlacementInput): Placement {
       const { worker, evict } = choice;
       for (const victim of evict) {
         worker.held.delete(victim);
+        worker.resident.delete(victim);
         worker.used -= memoryOf(victim);
+        fleet.copies.set(victim, (fleet.copies.get(victim) ?? 1) - 1);
       }
       worker.held.add(need.expert.id);
+      holderIndex.delete(workers);
+      fleet.copies.set(need.expert.id, (fleet.copies.get(need.expert.id) ?? 0) + 1);
       worker.used += need.expert.memory;
       worker.loadsNow = true;
       loads.push({ workerId: worker.view.id, expertId: need.expert.id, evict });
@@ -171,26 +199,83 @@ export function place(input: PlacementInput): Placement {
   return { drain, loads, refused, retire };
 }
 
+/** What one decision reads while it builds the placement (copies counts held copies, this decision's loads included). */
+interface Fleet {
+  workers: readonly WorkerState[];
+  experts: ReadonlyMap<string, FleetExpertDemand>;
+  affinity: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  occupancy: number;
+  copies: Map<string, number>;
+}
+
+/** Sequences the expert's steady demand keeps busy, over the target occupancy; undefined when its service time is unknown. */
+function steadyDemand(expert: FleetExpertDemand, occupancy: number): number | undefined {
+  return expert.serviceSeconds > 0 ? (expert.rate * expert.serviceSeconds) / occupancy : undefined;
+}
+
+/**
+ * Sequences the expert can expect from its copy on `worker` (the worker's expected load as of the
+ * decision's start): with room on the worker, its share plus the room (up to its slots); on an
+ * overloaded worker (expected load beyond its sequence cap), a share of the cap in proportion to its
+ * load. Based on smoothed demand, so copies are not added and dropped with each moment's traffic.
+ */
+function copyCapacity(expert: FleetExpertDemand, worker: WorkerState, fleet: Fleet): number {
+  const slots = Math.max(1, expert.slots);
+  const cap = worker.view.sequences;
+  if (cap === undefined) return slots;
+  const own = expectedLoad(expert, fleet, worker);
+  if (worker.expected <= cap) return Math.min(slots, cap - worker.expected + own);
+  return (cap * own) / worker.expected;
+}
+
+function fleetCapacity(expert: FleetExpertDemand, fleet: Fleet, holders: readonly WorkerState[]): number {
+  return holders.reduce((sum, w) => sum + copyCapacity(expert, w, fleet), 0);
+}
+
+/** Can the copy on `worker` go without its expert's steady demand losing capacity it needs? */
+function spareCopy(expert: FleetExpertDemand, worker: WorkerState, fleet: Fleet): boolean {
+  const demand = steadyDemand(expert, fleet.occupancy);
+  if (demand === undefined) return true;
+  const holders = holdersOf(expert.id, fleet.workers);
+  return fleetCapacity(expert, fleet, holders) - copyCapacity(expert, worker, fleet) >= demand;
+}
+
 const NO_DEMAND: FleetExpertDemand = { id: "", memory: 0, slots: 0, backlog: { online: 0, batch: 0 }, rate: 0, serviceSeconds: 0 };
 
-function holdersOf(expertId: string, workers: readonly WorkerState[]): WorkerState[] {
-  return workers.filter((w) => w.held.has(expertId));
+/** Per decision's worker list: expert -> holders. Dropped whenever a load changes what is held. */
+const holderIndex = new WeakMap<readonly WorkerState[], Map<string, WorkerState[]>>();
+
+function holdersOf(expertId: string, workers: readonly WorkerState[]): readonly WorkerState[] {
+  let index = holderIndex.get(workers);
+  if (!index) {
+    index = new Map();
+    for (const w of workers) {
+      for (const id of w.held) {
+        const list = index.get(id);
+        if (list) list.push(w);
+        else index.set(id, [w]);
+      }
+    }
+    holderIndex.set(workers, index);
+  }
+  return index.get(expertId) ?? [];
 }
 
 /** Holders that still drain the expert (not retiring it). */
 function servingHolders(expertId: string, workers: readonly WorkerState[]): number {
   let n = 0;
-  for (const w of workers) if (w.held.has(expertId) && !w.retiring.has(expertId)) n++;
+  for (const w of holdersOf(expertId, workers)) if (!w.retiring.has(expertId)) n++;
   return n;
 }
 
 /** Sequences of the expert's demand its copies do not cover (rule 6); > 0 for every expert that needs a copy. */
-function unservedDemand(expert: FleetExpertDemand, workers: readonly WorkerState[], occupancy: number): number {
-  const copies = holdersOf(expert.id, workers).length;
+function unservedDemand(expert: FleetExpertDemand, fleet: Fleet): number {
+  const holders = holdersOf(expert.id, fleet.workers);
   const backlog = backlogOf(expert);
-  if (copies === 0) return Math.max(expert.rate * expert.serviceSeconds, backlog);
-  if (expert.serviceSeconds > 0) return (expert.rate * expert.serviceSeconds) / occupancy - copies * Math.max(1, expert.slots);
-  return backlog - copies * Math.max(1, expert.slots);
+  if (holders.length === 0) return Math.max(expert.rate * expert.serviceSeconds, backlog);
+  const demand = steadyDemand(expert, fleet.occupancy);
+  if (demand !== undefined) return demand - fleetCapacity(expert, fleet, holders);
+  return backlog - holders.reduce((sum, w) => sum + holderCapacity(w, expert), 0);
 }
 
 /** Sequences one copy of the expert keeps busy on average (rule 6). */
@@ -201,26 +286,40 @@ function demandPerCopy(expert: FleetExpertDemand, workers: readonly WorkerState[
   return holders.reduce((sum, w) => sum + (w.view.inFlight[expert.id] ?? 0), 0) / copies;
 }
 
+/**
+ * Sequences a holder can give the expert: its slots, or less when the worker's sequence cap is
+ * shared with its other models' running sequences.
+ */
+function holderCapacity(worker: WorkerState, expert: FleetExpertDemand): number {
+  const slots = Math.max(1, expert.slots);
+  const cap = worker.view.sequences;
+  if (cap === undefined) return slots;
+  const others = worker.busy - (worker.view.inFlight[expert.id] ?? 0);
+  return Math.max(0, Math.min(slots, cap - others));
+}
+
+/** Sequences the expert's holders can still start now (a copy still loading counts as all free). */
+function spareOf(expert: FleetExpertDemand, holders: readonly WorkerState[]): number {
+  return holders.reduce((sum, w) => sum + Math.max(0, holderCapacity(w, expert) - (w.resident.has(expert.id) ? (w.view.inFlight[expert.id] ?? 0) : 0)), 0);
+}
+
 /** How many new copies of `expert` the demand calls for now (rule 3). */
-function copiesToAdd(expert: FleetExpertDemand, workers: readonly WorkerState[], occupancy: number): number {
+function copiesToAdd(expert: FleetExpertDemand, fleet: Fleet): number {
   const backlog = backlogOf(expert);
   if (backlog === 0) return 0;
-  const holders = holdersOf(expert.id, workers);
+  const holders = holdersOf(expert.id, fleet.workers);
   if (holders.length === 0) return 1;
+  if (backlog <= spareOf(expert, holders)) return 0;
   const slots = Math.max(1, expert.slots);
-  const spare = holders.reduce((sum, w) => {
-    if (!w.view.resident.includes(expert.id)) return sum + slots;
-    return sum + Math.max(0, slots - (w.view.inFlight[expert.id] ?? 0));
-  }, 0);
-  if (backlog <= spare) return 0;
-  if (expert.serviceSeconds > 0) {
-    const wanted = Math.ceil((expert.rate * expert.serviceSeconds) / (occupancy * slots));
-    return Math.max(0, wanted - holders.length);
+  const demand = steadyDemand(expert, fleet.occupancy);
+  if (demand !== undefined) {
+    const beyond = demand - fleetCapacity(expert, fleet, holders);
+    return beyond > 0 ? Math.ceil(beyond / slots) : 0;
   }
   // Without a measured service time only an overflowing queue says hot, and a copy still loading
   // may be all it needs: wait for it.
-  if (holders.some((w) => !w.view.resident.includes(expert.id))) return 0;
-  return backlog > holders.length * slots ? 1 : 0;
+  if (holders.some((w) => !w.resident.has(expert.id))) return 0;
+  return backlog > holders.reduce((sum, w) => sum + holderCapacity(w, expert), 0) ? 1 : 0;
 }
 
 function coRecruitment(pairs: PlacementInput["coRecruited"]): Map<string, Map<string, number>> {
@@ -241,54 +340,79 @@ function coRecruitment(pairs: PlacementInput["coRecruited"]): Map<string, Map<st
 interface Choice {
   worker: WorkerState;
   evict: string[];
-  conflict: number;
-  busy: number;
+  /**
+   * Lower is better: the share of the expert's co-recruitment weight that the worker's other models
+   * carry (0..1: they would compete for the same requests) plus the share of the worker's sequences
+   * in use (0..1: a busy GPU gives a new copy little).
+   */
+  score: number;
 }
 
 /** Rule 5: the best worker to load `expert` on now, with its evictions; undefined when none can. */
-function chooseWorker(
-  expert: FleetExpertDemand,
-  workers: readonly WorkerState[],
-  experts: ReadonlyMap<string, FleetExpertDemand>,
-  affinity: ReadonlyMap<string, ReadonlyMap<string, number>>,
-): Choice | undefined {
+function chooseWorker(expert: FleetExpertDemand, fleet: Fleet): Choice | undefined {
   let best: Choice | undefined;
-  for (const worker of workers) {
+  const row = fleet.affinity.get(expert.id);
+  const total = row ? totalWeight(row) : 1;
+  for (const worker of fleet.workers) {
     if (worker.loadsNow || worker.held.has(expert.id) || expert.memory > worker.view.budget) continue;
-    const evict = victims(expert.memory, worker, workers, experts);
+    const evict = victims(expert.memory, worker, fleet);
     if (!evict) continue;
-    const kept = [...worker.held].filter((id) => !evict.includes(id));
-    const row = affinity.get(expert.id);
-    const conflict = row ? kept.reduce((sum, id) => sum + (row.get(id) ?? 0), 0) : 0;
-    const busy = Object.values(worker.view.inFlight).reduce((sum, n) => sum + n, 0);
-    const candidate: Choice = { worker, evict, conflict, busy };
+    let conflict = 0;
+    let load = 0;
+    let slots = 0;
+    for (const id of worker.held) {
+      if (evict.includes(id)) continue;
+      const kept = fleet.experts.get(id);
+      conflict += row?.get(id) ?? 0;
+      slots += kept?.slots ?? 0;
+      load += kept ? expectedLoad(kept, fleet, worker) : 0;
+    }
+    const busy = load / Math.max(1, worker.view.sequences ?? slots);
+    const candidate: Choice = { worker, evict, score: conflict / total + busy };
     if (!best || better(candidate, best)) best = candidate;
   }
   return best;
 }
 
+/**
+ * Sequences a model is expected to keep busy on `worker`: its steady demand split over its copies
+ * (at most its slots), or, with the service time unknown, what runs there now. Smoother than the
+ * sequences in flight at this instant.
+ */
+function expectedLoad(expert: FleetExpertDemand, fleet: Fleet, worker: WorkerState): number {
+  const running = worker.view.inFlight[expert.id] ?? 0;
+  if (expert.serviceSeconds <= 0) return running;
+  const perCopy = (expert.rate * expert.serviceSeconds) / Math.max(1, fleet.copies.get(expert.id) ?? 1);
+  return Math.min(Math.max(1, expert.slots), Math.max(perCopy, running));
+}
+
 function better(a: Choice, b: Choice): boolean {
-  if (a.conflict !== b.conflict) return a.conflict < b.conflict;
+  if (a.score !== b.score) return a.score < b.score;
   if (a.evict.length !== b.evict.length) return a.evict.length < b.evict.length;
-  if (a.busy !== b.busy) return a.busy < b.busy;
   return a.worker.view.id < b.worker.view.id;
 }
 
-/** The idle models to evict from `worker` so `memory` fits, least useful first; undefined if it cannot fit. */
-function victims(
-  memory: number,
-  worker: WorkerState,
-  workers: readonly WorkerState[],
-  experts: ReadonlyMap<string, FleetExpertDemand>,
-): string[] | undefined {
+function totalWeight(row: ReadonlyMap<string, number>): number {
+  let sum = 0;
+  for (const w of row.values()) sum += w;
+  return sum || 1;
+}
+
+/**
+ * The idle models to evict from `worker` so `memory` fits, least useful first; undefined if it
+ * cannot fit. A copy whose expert's demand needs every copy it has stays.
+ */
+function victims(memory: number, worker: WorkerState, fleet: Fleet): string[] | undefined {
   const budget = worker.view.budget;
   if (worker.used + memory <= budget) return [];
+  const experts = fleet.experts;
   const idle = [...worker.held]
-    .filter((id) => worker.view.resident.includes(id) && !worker.view.loading.includes(id))
+    .filter((id) => worker.resident.has(id))
     .filter((id) => (worker.view.inFlight[id] ?? 0) === 0)
     .filter((id) => {
       const e = experts.get(id);
-      return !e || backlogOf(e) === 0 || servingHolders(id, workers) > 1;
+      if (!e) return true;
+      return (backlogOf(e) === 0 || servingHolders(id, fleet.workers) > 1) && spareCopy(e, worker, fleet);
     })
     .sort((a, b) => {
       const ea = experts.get(a) ?? NO_DEMAND;
@@ -322,12 +446,23 @@ function chooseRetirement(
   affinity: ReadonlyMap<string, ReadonlyMap<string, number>>,
 ): Retirement | undefined {
   let best: Retirement | undefined;
+  // The fleet does not change during this call: each model's worth is computed once.
+  const worth = new Map<string, { demand: number; retirable: boolean }>();
+  const worthOf = (id: string) => {
+    let w = worth.get(id);
+    if (!w) {
+      const e = experts.get(id);
+      w = { demand: demandPerCopy(e ?? { ...NO_DEMAND, id }, workers), retirable: !e || backlogOf(e) === 0 || servingHolders(id, workers) > 1 };
+      worth.set(id, w);
+    }
+    return w;
+  };
   for (const worker of workers) {
     if (worker.loadsNow || worker.held.has(expert.id) || expert.memory > worker.view.budget) continue;
     const candidates = [...worker.held]
-      .filter((id) => worker.view.resident.includes(id) && !worker.view.loading.includes(id))
-      .map((id) => ({ id, demand: demandPerCopy(experts.get(id) ?? NO_DEMAND, workers), e: experts.get(id) }))
-      .filter(({ id, demand, e }) => demand < need && (!e || backlogOf(e) === 0 || servingHolders(id, workers) > 1))
+      .filter((id) => worker.resident.has(id) && !worker.retiring.has(id))
+      .map((id) => ({ id, ...worthOf(id) }))
+      .filter(({ demand, retirable }) => demand < need && retirable)
       .sort((a, b) => a.demand - b.demand || byId(a.id, b.id));
     const evict: string[] = [];
     let used = worker.used;

@@ -88,6 +88,14 @@ describe("place", () => {
     expect(place(input([full, worker("w2")], [expert("a", waiting(9))])).loads).toEqual([{ workerId: "w2", expertId: "a", evict: [] }]);
   });
 
+  it("counts a holder's room within the worker's sequence cap, which its other models share", () => {
+    const holder = worker("w1", { resident: ["a", "b"], inFlight: { a: 0, b: 8 }, sequences: 8 });
+    const experts = [expert("a", waiting(5)), expert("b")];
+    expect(place(input([holder, worker("w2")], experts)).loads).toEqual([{ workerId: "w2", expertId: "a", evict: [] }]);
+    const uncapped = worker("w1", { resident: ["a", "b"], inFlight: { a: 0, b: 8 } });
+    expect(place(input([uncapped, worker("w2")], experts)).loads).toEqual([]);
+  });
+
   it("puts co-recruited experts on different workers", () => {
     const placement = place(
       input([worker("w1", { resident: ["a"] }), worker("w2", { resident: ["c"] })], [expert("a"), expert("b", waiting(3)), expert("c")], {
