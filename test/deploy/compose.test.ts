@@ -2,7 +2,8 @@
  * docker-compose.yml, checked without a Docker engine: it must be valid against the Compose
  * Specification JSON schema (vendored in deploy/compose-spec.json, see deploy/README.md), and it must
  * keep the properties the deployment relies on (durable Redis that never evicts BullMQ keys, services
- * that wait for a healthy Redis, shared model and batch volumes, a GPU for the workers).
+ * that wait for a healthy Redis, shared model and batch volumes; the fleet layout: API replicas
+ * behind one published port, one worker per GPU).
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -44,7 +45,8 @@ function describeErrors(errors: ErrorObject[]): string {
 }
 
 const composeText = read("docker-compose.yml");
-const loadCompose = () => parseYaml(composeText) as Json;
+// Compose resolves YAML merge keys (`<<: *worker`); YAML 1.2 parsers do only when asked.
+const loadCompose = () => parseYaml(composeText, { merge: true }) as Json;
 const compose = loadCompose();
 const services = compose["services"] as Record<string, Json>;
 const service = (name: string) => {
@@ -134,9 +136,17 @@ describe("docker-compose.yml against the Compose Specification", () => {
   });
 });
 
+const WORKERS = ["worker", "worker-gpu1"];
+
+/** The GPU reservation of a service: its nvidia device request. */
+function gpuOf(s: Json): Json | undefined {
+  const devices = ((((s["deploy"] as Json | undefined)?.["resources"] as Json | undefined)?.["reservations"] as Json | undefined)?.["devices"] ?? []) as Json[];
+  return devices.find((d) => d["driver"] === "nvidia");
+}
+
 describe("docker-compose.yml deployment properties", () => {
-  it("defines exactly the redis, api and worker services", () => {
-    expect(Object.keys(services).sort()).toEqual(["api", "redis", "worker"]);
+  it("defines exactly redis, the api replicas, their proxy and one worker per GPU", () => {
+    expect(Object.keys(services).sort()).toEqual(["api", "proxy", "redis", ...WORKERS].sort());
   });
 
   it("runs Redis 7 with append-only persistence, noeviction, a PING healthcheck and a data volume", () => {
@@ -154,30 +164,51 @@ describe("docker-compose.yml deployment properties", () => {
     expect(redis["ports"]).toBeUndefined();
   });
 
-  it("serves the API on 8080 with a /healthz healthcheck that needs no curl", () => {
+  it("runs several api replicas, unpublished, with a /healthz healthcheck that needs no curl", () => {
     const api = service("api");
     expect(commandLine(api["command"])).toBe("node bin/conclave.js serve");
-    expect((api["ports"] as unknown[]).map(String).some((p) => p.endsWith(":8080"))).toBe(true);
+    expect(Number((api["deploy"] as Json)["replicas"])).toBeGreaterThanOrEqual(2);
+    // Replicas cannot share a published host port: only the proxy publishes one.
+    expect(api["ports"]).toBeUndefined();
+    expect((api["expose"] as unknown[]).map(String)).toContain("8080");
     const test = commandLine((api["healthcheck"] as Json)["test"]);
     expect(test).toMatch(/^CMD node -e /);
     expect(test).toContain("fetch(");
     expect(test).toContain(":8080/healthz");
   });
 
-  it("runs workers that can be scaled and reserve an NVIDIA GPU", () => {
-    const worker = service("worker");
-    expect(commandLine(worker["command"])).toBe("node bin/conclave.js worker");
-    // `docker compose up --scale worker=N` refuses a fixed container name.
-    expect(worker["container_name"]).toBeUndefined();
-    const devices = ((((worker["deploy"] as Json)["resources"] as Json)["reservations"] as Json)["devices"] ?? []) as Json[];
-    const gpu = devices.find((d) => d["driver"] === "nvidia");
-    expect(gpu).toBeDefined();
-    expect(gpu!["capabilities"]).toContain("gpu");
-    expect(gpu!["count"] === "all" || (typeof gpu!["count"] === "number" && gpu!["count"] >= 1)).toBe(true);
+  it("publishes one port through an nginx proxy that spreads requests over the api replicas and streams unbuffered", () => {
+    const proxy = service("proxy");
+    expect(String(proxy["image"])).toMatch(/^nginx:/);
+    expect((proxy["ports"] as unknown[]).map(String).some((p) => p.endsWith(":8080"))).toBe(true);
+    expect((proxy["depends_on"] as Json)["api"]).toMatchObject({ condition: "service_healthy" });
+    const conf = mountAt(proxy, "/etc/nginx/nginx.conf");
+    expect(conf?.readOnly).toBe(true);
+    const nginx = read(conf!.source);
+    expect(nginx).toMatch(/upstream\s+\w+\s*\{[^}]*server\s+api:8080;/);
+    expect(nginx).toMatch(/listen\s+8080;/);
+    // SSE: a buffered proxy would hold streamed tokens back.
+    expect(nginx).toMatch(/proxy_buffering\s+off;/);
   });
 
-  it("starts api and worker only once Redis is healthy, and points both at it and at the config", () => {
-    for (const name of ["api", "worker"]) {
+  it("runs one worker per GPU: each reserves its own NVIDIA device and sees it as CUDA device 0", () => {
+    const ids = WORKERS.map((name) => {
+      const worker = service(name);
+      expect(commandLine(worker["command"]), name).toBe("node bin/conclave.js worker");
+      // Replicas of a service are named by Compose; a fixed container name would forbid scaling.
+      expect(worker["container_name"], name).toBeUndefined();
+      const gpu = gpuOf(worker);
+      expect(gpu, name).toBeDefined();
+      expect(gpu!["capabilities"], name).toContain("gpu");
+      expect(gpu!["device_ids"], name).toHaveLength(1);
+      expect(environmentOf(worker)["CUDA_VISIBLE_DEVICES"], name).toBe("0");
+      return String((gpu!["device_ids"] as unknown[])[0]);
+    });
+    expect(new Set(ids).size).toBe(WORKERS.length);
+  });
+
+  it("starts api and workers only once Redis is healthy, and points them at it and at the config", () => {
+    for (const name of ["api", ...WORKERS]) {
       const s = service(name);
       expect((s["depends_on"] as Json)["redis"], name).toMatchObject({ condition: "service_healthy" });
       const env = environmentOf(s);
@@ -188,38 +219,41 @@ describe("docker-compose.yml deployment properties", () => {
     }
   });
 
-  it("shares the models and batch-file volumes between api and worker (models read-only in the api)", () => {
+  it("shares the models and batch-file volumes between api and workers (models read-only in the api)", () => {
     const declared = Object.keys(compose["volumes"] as Json);
     const api = service("api");
-    const worker = service("worker");
-    for (const target of ["/models", "/data/batches"]) {
-      const a = mountAt(api, target);
-      const w = mountAt(worker, target);
-      expect(a, `api ${target}`).toBeDefined();
-      expect(w, `worker ${target}`).toBeDefined();
-      expect(a!.source).toBe(w!.source);
-      expect(declared).toContain(a!.source);
+    for (const name of WORKERS) {
+      const worker = service(name);
+      for (const target of ["/models", "/data/batches"]) {
+        const a = mountAt(api, target);
+        const w = mountAt(worker, target);
+        expect(a, `api ${target}`).toBeDefined();
+        expect(w, `${name} ${target}`).toBeDefined();
+        expect(a!.source).toBe(w!.source);
+        expect(declared).toContain(a!.source);
+      }
+      expect(mountAt(worker, "/data/batches")!.readOnly).toBe(false);
     }
     expect(mountAt(api, "/models")!.readOnly).toBe(true);
-    expect(mountAt(worker, "/data/batches")!.readOnly).toBe(false);
   });
 
-  it("runs api and worker from the same image built from the repository's Dockerfile", () => {
+  it("runs api and workers from the same image built from the repository's Dockerfile", () => {
     const api = service("api");
-    const worker = service("worker");
-    expect(api["image"]).toBe(worker["image"]);
-    for (const s of [api, worker]) {
+    const workers = WORKERS.map(service);
+    for (const worker of workers) expect(api["image"]).toBe(worker["image"]);
+    for (const s of [api, ...workers]) {
       const build = s["build"] as Json;
       expect(build["context"]).toBe(".");
       expect(build["dockerfile"]).toBe("Dockerfile");
     }
   });
 
-  it("mounts a config whose paths match the volumes and whose port matches the published one", () => {
+  it("mounts a config whose paths match the volumes, whose port matches the proxied one, and that runs the fleet", () => {
     const source = interpolationDefault(mountAt(service("api"), "/config/conclave.yaml")!.source);
-    const config = parseYaml(read(source)) as { models?: { dir?: string }; server?: { port?: number } };
+    const config = parseYaml(read(source)) as { models?: { dir?: string }; server?: { port?: number; execution?: string } };
     expect(config.models?.dir).toBe("/models");
     expect(config.server?.port ?? 8080).toBe(8080);
+    expect(config.server?.execution).toBe("fleet");
   });
 });
 
