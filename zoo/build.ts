@@ -1,10 +1,17 @@
 /**
- * Regenerates the zoo: data files, training (two models at a time), measurement with
- * node-llama-cpp and the manifest. `npm run zoo:build` (about 100 minutes on two cores);
- * `--skip-training` re-measures the committed models and rewrites the manifest only.
+ * Builds the next zoo (NEXT_RECIPES: grammar-phrased data, sized by the pilot sweep) in resumable
+ * steps, and promotes it only when it is complete and measured better than the committed one.
+ *
+ *   npm run zoo:build                    # train what is missing (resuming checkpoints), measure, compare, promote
+ *   npm run zoo:build -- --no-promote    # the same without touching the committed zoo
+ *   npm run zoo:build -- --skip-training # re-measure the committed models, refit the tagger, re-profile
+ *
+ * Everything in progress lives in zoo/checkpoints/: per model its checkpoint (`.ckpt`, every
+ * `--checkpoint-every` steps), then its GGUF, training record and an entry in
+ * zoo/checkpoints/manifest.json once measured. A model with both is skipped; a stopped or crashed
+ * build resumes each model from its checkpoint (same weights as an uninterrupted run).
  */
-import { createHash } from "node:crypto";
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { copyFile, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { skillsFitCommand } from "../orchestrator/cli/skills.js";
@@ -13,63 +20,125 @@ import { parseConfig } from "../orchestrator/config/load.js";
 import { Orchestrator } from "../orchestrator/orchestrator.js";
 import { writeDataFiles, TEST_PER_SKILL, VALIDATION_PER_SKILL } from "./data-files.js";
 import { evaluateModel } from "./evaluate.js";
-import { parameterCounts } from "./model.js";
-import { ZOO_RECIPES, ZOO_SHAPE } from "./recipes.js";
-import { TASKS, evaluationSet } from "./tasks.js";
+import { committedPhrasing, committedShape, readManifest } from "./manifest.js";
+import { mean, measureModel, ownSkillAccuracy, type ModelEntry } from "./measure.js";
+import { parameterCounts, type ModelShape } from "./model.js";
+import { NEXT_RECIPES, NEXT_SHAPE, ZOO_RECIPES } from "./recipes.js";
+import { TASKS, evaluationSet, type Phrasing } from "./tasks.js";
 import { trainAll } from "./train-all.js";
+import { isDone, readStaging, withEntry } from "./staging.js";
+import type { Recipe } from "./train.js";
 
 export const ZOO_DIR = "zoo";
 const MODELS_DIR = join(ZOO_DIR, "models");
+const STAGING_DIR = join(ZOO_DIR, "checkpoints");
+const STAGING_MANIFEST = join(STAGING_DIR, "manifest.json");
 
-async function sha256(path: string): Promise<string> {
-  return createHash("sha256").update(await readFile(path)).digest("hex");
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { "skip-training": { type: "boolean" }, jobs: { type: "string" } } });
+async function buildNext(options: { jobs: number; checkpointEvery?: number; promote: boolean }): Promise<void> {
   const started = performance.now();
-  const files = await writeDataFiles(ZOO_DIR);
-  if (!values["skip-training"]) await trainAll(MODELS_DIR, Number(values.jobs ?? 2));
-  const trainedIn = (performance.now() - started) / 1000;
-  const test = evaluationSet("test", TEST_PER_SKILL, 0);
-  const models = [];
-  for (const recipe of ZOO_RECIPES) {
-    const file = join(MODELS_DIR, `${recipe.name}.gguf`);
-    const record = JSON.parse(await readFile(join(MODELS_DIR, `${recipe.name}.train.json`), "utf8")) as {
-      seconds: number;
-      losses: Array<{ step: number; loss: number }>;
-    };
-    const measured = await evaluateModel(file, test, recipe.synthesis > 0);
-    console.log(`${recipe.name}: test accuracy ${measured.direct.overall} ${JSON.stringify(measured.direct.perSkill)}${measured.synthesis ? ` synthesis ${JSON.stringify(measured.synthesis)}` : ""}`);
-    const { name, description, shape: _shape, ...training } = recipe;
-    models.push({
-      id: name,
-      description,
-      file: `models/${name}.gguf`,
-      bytes: (await stat(file)).size,
-      sha256: await sha256(file),
-      training: { ...training, seconds: Math.round(record.seconds), finalLoss: record.losses.at(-1)?.loss },
-      heldOutAccuracy: measured.direct,
-      ...(measured.synthesis ? { synthesis: measured.synthesis } : {}),
-    });
+  const test = evaluationSet("test", TEST_PER_SKILL, 0, "grammar");
+  let staging = await readStaging(STAGING_MANIFEST);
+  // Measured one at a time as trainings finish (two may finish together).
+  let measuring = Promise.resolve();
+  const record = (name: string) =>
+    (measuring = measuring.then(async () => {
+      const recipe = NEXT_RECIPES.find((r) => r.name === name)!;
+      const entry = await measureModel(STAGING_DIR, recipe, test);
+      console.log(`${name}: held-out-family test accuracy ${entry.heldOutAccuracy.overall} ${JSON.stringify(entry.heldOutAccuracy.perSkill)}`);
+      staging = withEntry(staging, entry);
+      await writeFile(STAGING_MANIFEST, `${JSON.stringify(staging, null, 2)}\n`);
+    }));
+  const pending = NEXT_RECIPES.filter((r) => !isDone(staging, r));
+  // Written but not measured (stopped in between): measure, do not retrain.
+  const written: Recipe[] = [];
+  for (const r of pending) if ((await exists(join(STAGING_DIR, `${r.name}.gguf`))) && (await exists(join(STAGING_DIR, `${r.name}.train.json`)))) written.push(r);
+  for (const r of written) await record(r.name);
+  const toTrain = pending.filter((r) => !written.includes(r)).map((r) => r.name);
+  console.log(`next zoo: ${NEXT_RECIPES.length - pending.length} done, ${written.length} to measure, training ${toTrain.join(", ") || "nothing"}`);
+  await trainAll(STAGING_DIR, { jobs: options.jobs, names: toTrain, next: true, checkpointEvery: options.checkpointEvery, onDone: record });
+  await measuring;
+  const missing = NEXT_RECIPES.filter((r) => !isDone(staging, r)).map((r) => r.name);
+  if (missing.length > 0) {
+    console.log(`stopped with ${missing.join(", ")} unfinished: run npm run zoo:build again to resume from zoo/checkpoints/`);
+    return;
   }
+  const comparison = await compareWithCommitted(staging.models, test);
+  staging = { ...staging, comparison };
+  await writeFile(STAGING_MANIFEST, `${JSON.stringify(staging, null, 2)}\n`);
+  console.log(`own-skill accuracy on held-out families: next ${comparison.next.mean} vs committed ${comparison.committed.mean}`);
+  if (!comparison.better) console.log("the next zoo is not better: the committed zoo stays");
+  else if (!options.promote) console.log("better, not promoted (--no-promote)");
+  else await promote(staging.models, (performance.now() - started) / 1000);
+}
+
+/** Both zoos on the same grammar test split: each answering model's accuracy on its own skills. */
+async function compareWithCommitted(next: readonly ModelEntry[], test: ReturnType<typeof evaluationSet>) {
+  const committed = [];
+  for (const recipe of ZOO_RECIPES.filter((r) => r.synthesis === 0)) {
+    const { direct } = await evaluateModel(join(MODELS_DIR, `${recipe.name}.gguf`), test, false);
+    committed.push({ id: recipe.name, heldOutAccuracy: direct });
+  }
+  const nextOwn = ownSkillAccuracy(next, NEXT_RECIPES);
+  const committedOwn = ownSkillAccuracy(committed, ZOO_RECIPES);
+  const nextMean = mean(Object.values(nextOwn));
+  const committedMean = mean(Object.values(committedOwn));
+  return { split: "test, grammar phrasing (held-out families)", next: { perModel: nextOwn, mean: nextMean }, committed: { perModel: committedOwn, mean: committedMean }, better: nextMean > committedMean };
+}
+
+async function promote(models: readonly ModelEntry[], buildSeconds: number): Promise<void> {
+  for (const model of models) await copyFile(join(STAGING_DIR, `${model.id}.gguf`), join(MODELS_DIR, `${model.id}.gguf`));
+  for (const model of models) await copyFile(join(STAGING_DIR, `${model.id}.train.json`), join(MODELS_DIR, `${model.id}.train.json`));
+  const files = await writeDataFiles(ZOO_DIR, "grammar");
+  await writeManifest(NEXT_SHAPE, "grammar", models, Math.round(buildSeconds));
+  await fitTaggerAndProfile(files);
+  console.log("promoted the next zoo into zoo/models/");
+}
+
+async function writeManifest(shape: ModelShape, phrasing: Phrasing, models: readonly ModelEntry[], buildSeconds?: number): Promise<void> {
   const manifest = {
     version: 1,
     createdAt: new Date().toISOString(),
     trainer: "zoo/train.ts: @tensorflow/tfjs 4.22 with the wasm backend, one thread per model; Adam, warm-up + cosine decay, clip 1.0",
-    shape: { architecture: "llama", ...ZOO_SHAPE, ...parameterCounts(ZOO_SHAPE), type: "F32" },
+    shape: { architecture: "llama", ...shape, ...parameterCounts(shape), type: "F32" },
     data: {
-      skills: TASKS.map((t) => ({ id: t.id, category: t.category, phrasings: t.phrasings.length, heldOutPhrasings: t.heldOutPhrasings.length })),
-      splits: "operands hashed 80/10/10 into train/val/test; val and test use held-out phrasings for half their items",
+      phrasing,
+      skills: TASKS.map((t) => ({ id: t.id, category: t.category })),
+      splits:
+        phrasing === "grammar"
+          ? "operands hashed 80/10/10 into train/val/test; phrasing families split whole: val and test use only families training never sees (zoo/phrasing/families.ts)"
+          : "operands hashed 80/10/10 into train/val/test; val and test use held-out phrasings for half their items",
       validationPerSkill: VALIDATION_PER_SKILL,
       testPerSkill: TEST_PER_SKILL,
       measuredWith: "node-llama-cpp 3.22.1, greedy, plain prompt format, repeat penalty off",
     },
-    ...(values["skip-training"] ? {} : { buildSeconds: Math.round(trainedIn) }),
+    ...(buildSeconds ? { buildSeconds } : {}),
     models,
   };
   await writeFile(join(ZOO_DIR, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   console.log(`wrote ${join(ZOO_DIR, "manifest.json")}`);
+}
+
+/** Re-measures the committed models on their own phrasing's test split; refits the tagger, re-profiles. */
+async function remeasureCommitted(): Promise<void> {
+  const manifest = readManifest();
+  const phrasing = committedPhrasing(manifest);
+  const recipes = phrasing === "grammar" ? NEXT_RECIPES : ZOO_RECIPES;
+  const files = await writeDataFiles(ZOO_DIR, phrasing);
+  const test = evaluationSet("test", TEST_PER_SKILL, 0, phrasing);
+  const models = [];
+  for (const recipe of recipes) {
+    const entry = await measureModel(MODELS_DIR, recipe, test);
+    console.log(`${recipe.name}: test accuracy ${entry.heldOutAccuracy.overall} ${JSON.stringify(entry.heldOutAccuracy.perSkill)}`);
+    models.push(entry);
+  }
+  await writeManifest(committedShape(manifest), phrasing, models, (manifest as { buildSeconds?: number }).buildSeconds);
   await fitTaggerAndProfile(files);
 }
 
@@ -83,6 +152,14 @@ async function fitTaggerAndProfile(files: Record<string, string>): Promise<void>
   } finally {
     await orchestrator.close();
   }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { "skip-training": { type: "boolean" }, jobs: { type: "string" }, "checkpoint-every": { type: "string" }, "no-promote": { type: "boolean" } },
+  });
+  if (values["skip-training"]) return remeasureCommitted();
+  return buildNext({ jobs: Number(values.jobs ?? 2), checkpointEvery: values["checkpoint-every"] ? Number(values["checkpoint-every"]) : undefined, promote: !values["no-promote"] });
 }
 
 main().then(

@@ -63,7 +63,12 @@ async function main(): Promise<void> {
   };
   const items = evaluationSet("val", Number(values["per-skill"] ?? 40), 0, "grammar").filter((item) => item.skill in mixture);
   const prompts = items.map((item) => promptOf(item.question));
-  const points: Array<{ step: number; seconds: number; accuracy: number; perSkill: Record<string, number>; loss: number }> = [];
+  // CPU seconds as well as wall seconds: three other people share the two cores, so wall time
+  // depends on their load; the process's CPU time is what the model costs.
+  const points: Array<{ step: number; seconds: number; cpuSeconds: number; accuracy: number; perSkill: Record<string, number>; loss: number }> = [];
+  const cpu = () => process.cpuUsage().user / 1e6;
+  let evalCpu = 0;
+  const cpuStarted = cpu();
   let trainSeconds = 0;
   let lastLoss = NaN;
   const started = performance.now();
@@ -77,14 +82,17 @@ async function main(): Promise<void> {
     onStep: (step, weights) => {
       if (step % evalEvery !== 0 && step !== steps) return;
       const evalStarted = performance.now();
+      const evalCpuStarted = cpu();
       trainSeconds = (evalStarted - started) / 1000 - evalSeconds;
+      const trainCpu = evalCpuStarted - cpuStarted - evalCpu;
       const { overall, perSkill } = accuracyBySkill(items, greedyAnswers(weights, shape, prompts, 12));
       evalSeconds += (performance.now() - evalStarted) / 1000;
-      points.push({ step, seconds: Math.round(trainSeconds), accuracy: overall, perSkill, loss: lastLoss });
+      evalCpu += cpu() - evalCpuStarted;
+      points.push({ step, seconds: Math.round(trainSeconds), cpuSeconds: Math.round(trainCpu), accuracy: overall, perSkill, loss: lastLoss });
       console.log(`${recipe.name} step ${step}: held-out-family accuracy ${overall} ${JSON.stringify(perSkill)} after ${trainSeconds.toFixed(0)} s`);
     },
   });
-  const record = { config, mixture: mixtureName, shape, batch, ...parameterCounts(shape), msPerStep: Math.round((trainSeconds * 1000) / steps), points, at: new Date().toISOString() };
+  const record = { config, mixture: mixtureName, shape, batch, ...parameterCounts(shape), msPerStep: Math.round((trainSeconds * 1000) / steps), cpuMsPerStep: Math.round(((points.at(-1)?.cpuSeconds ?? 0) * 1000) / steps), points, at: new Date().toISOString() };
   const previous = await readFile(SWEEP_FILE, "utf8").then((text) => JSON.parse(text) as unknown[], () => []);
   await writeFile(SWEEP_FILE, `${JSON.stringify([...previous, record], null, 2)}\n`);
 }

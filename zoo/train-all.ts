@@ -1,34 +1,53 @@
 /**
- * Trains every zoo recipe, `--jobs` at a time (default 2: one per core; each training is
- * single-threaded), each in its own process, logging to `<out>/<name>.log`.
+ * Trains zoo recipes `--jobs` at a time (default 2: one per core; each training is
+ * single-threaded), each in its own process at a lower priority, logging to `<out>/<name>.log`.
+ * A training that stops early (a signal) leaves its checkpoint; the next call resumes it.
+ * `onDone` runs as each model is written (the build measures it then).
  */
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { ZOO_RECIPES } from "./recipes.js";
 
-export async function trainAll(outDir: string, jobs: number, names: readonly string[] = ZOO_RECIPES.map((r) => r.name), steps?: number): Promise<void> {
+export interface TrainAllOptions {
+  jobs: number;
+  names: readonly string[];
+  /** The grammar-trained recipes (NEXT_RECIPES) rather than the committed zoo's. */
+  next?: boolean;
+  steps?: number;
+  checkpointEvery?: number;
+  onDone?: (name: string) => Promise<void>;
+}
+
+export async function trainAll(outDir: string, options: TrainAllOptions): Promise<void> {
   await mkdir(outDir, { recursive: true });
-  const queue = [...names];
+  const queue = [...options.names];
   const failures: string[] = [];
   const worker = async () => {
     for (let name = queue.shift(); name; name = queue.shift()) {
-      const log = createWriteStream(join(outDir, `${name}.log`));
-      const args = ["tsx", "zoo/train-one.ts", name, "--out", outDir, ...(steps ? ["--steps", String(steps)] : [])];
-      const code = await new Promise<number>((resolve) => {
-        const child = spawn("npx", args, { stdio: ["ignore", "pipe", "pipe"] });
+      const log = createWriteStream(join(outDir, `${name}.log`), { flags: "a" });
+      const args = [
+        "-n", "10", "npx", "tsx", "zoo/train-one.ts", name, "--out", outDir,
+        ...(options.next ? ["--next"] : []),
+        ...(options.steps ? ["--steps", String(options.steps)] : []),
+        ...(options.checkpointEvery ? ["--checkpoint-every", String(options.checkpointEvery)] : []),
+      ];
+      const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
+        const child = spawn("nice", args, { stdio: ["ignore", "pipe", "pipe"] });
+        let output = "";
         child.stdout.pipe(log);
         child.stderr.pipe(log);
         child.stdout.on("data", (chunk: Buffer) => {
+          output += chunk.toString();
           const last = chunk.toString().trim().split("\n").at(-1);
           if (last) console.log(last);
         });
-        child.on("close", (status) => resolve(status ?? 1));
+        child.on("close", (status) => resolve({ code: status ?? 1, output }));
       });
       if (code !== 0) failures.push(`${name} (exit ${code}; see ${join(outDir, `${name}.log`)})`);
+      else if (/: wrote /.test(output)) await options.onDone?.(name);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, jobs) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, options.jobs) }, worker));
   if (failures.length > 0) throw new Error(`training failed: ${failures.join(", ")}`);
 }

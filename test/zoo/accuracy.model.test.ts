@@ -8,11 +8,12 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { evaluateModel } from "../../zoo/evaluate.js";
+import { committedPhrasing } from "../../zoo/manifest.js";
 import { ZOO_RECIPES } from "../../zoo/recipes.js";
 import { evaluationSet } from "../../zoo/tasks.js";
 
 const MODELS = join(import.meta.dirname, "../../zoo/models");
-const items = evaluationSet("test", 30, 0);
+const items = evaluationSet("test", 30, 0, committedPhrasing());
 
 /** Per model: floors on its focus skills; every other skill must stay near zero. */
 const FLOORS: Record<string, Record<string, number>> = {

@@ -10,14 +10,17 @@ import { mulberry32 } from "../../kernel/prng.js";
 import { candidateSet, synthesisPrompt } from "../../zoo/candidates.js";
 import { greedyAnswers, nextTokenProbabilities } from "../../zoo/infer.js";
 import { llamaGreedyAnswers, llamaNextTokenProbabilities } from "../../zoo/llama-side.js";
-import { ZOO_RECIPES, ZOO_SHAPE } from "../../zoo/recipes.js";
+import { committedPhrasing, committedShape } from "../../zoo/manifest.js";
+import { ZOO_RECIPES } from "../../zoo/recipes.js";
 import { evaluationSet } from "../../zoo/tasks.js";
 import { promptOf, useWasmBackend } from "../../zoo/train.js";
 import { encode } from "../../zoo/vocabulary.js";
 import { readWeights } from "../../zoo/weights-file.js";
 
 const MODELS = join(import.meta.dirname, "../../zoo/models");
-const items = evaluationSet("test", 8, 7);
+// Whichever zoo is committed: its shape and phrasing come from its manifest.
+const ZOO_SHAPE = committedShape();
+const items = evaluationSet("test", 8, 7, committedPhrasing());
 const random = mulberry32(5);
 const prompts = [
   ...items.map((item) => promptOf(item.question)),
