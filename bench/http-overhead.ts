@@ -6,7 +6,10 @@
  *   conclave (m)     - POST /v1/chat/completions naming the expert: HTTP, JSON, validation, the
  *                      scheduler and the expert wrapper, routing bypassed;
  *   conclave, routed - the same, naming the ensemble: the lexical tagger and fixed recruitment
- *                      (k 1, single aggregation) run as well.
+ *                      (k 1, single aggregation) run as well;
+ *   conclave, fleet  - the expert named as model on a fleet-mode front door: the call goes as an
+ *                      online job through Redis to a worker and back on a stream
+ *                      (http-overhead-fleet.ts; left out, with a note, when no redis-server exists).
  * All three stay resident together and take turns in --slices interleaved slices of the requests
  * (bench/stats.ts), so the noise of a shared machine lands on every mode alike. Prints wall time,
  * throughput (median and range over slices) and latency percentiles side by side, then per-slice
@@ -15,7 +18,7 @@
  * Model: one sparse-MoE Q8_0 model grown to --size, so the token work is small and what the
  * orchestrator adds is visible rather than drowned in generation time.
  *
- *   npm run bench -- http-overhead [--clients 8] [--requests 400] [--max-tokens 32] [--sequences 4] [--size 50MB] [--slices 5]
+ *   npm run bench -- http-overhead [--clients 8] [--requests 400] [--max-tokens 32] [--sequences 4] [--size 50MB] [--slices 5] [--out http-overhead]
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -27,6 +30,7 @@ import { buildServer } from "../orchestrator/http/server.js";
 import { disposeRuntime, getRuntime } from "../experts/llama/runtime.js";
 import { writeTestModelSet } from "../experts/testmodels/generate.js";
 import { arg } from "./args.js";
+import { fleetServer, type FleetServer } from "./http-overhead-fleet.js";
 import { DEFAULT_SLICES, formatRatio, formatSpread, interleave, machine, percentile, ratioReport, spread, type Spread } from "./stats.js";
 
 function positiveInt(name: string, fallback: string): number {
@@ -151,6 +155,23 @@ async function directMode(llama: Llama, modelPath: string, maxTokens: number, se
   };
 }
 
+function httpMode(name: string, url: string, model: string, maxTokens: number): Mode {
+  return {
+    name,
+    async send(i) {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model, messages: [{ role: "user", content: prompt(i) }], max_tokens: maxTokens, temperature: TEMPERATURE, seed: i }),
+      });
+      const body = (await response.json()) as { usage?: { completion_tokens?: number }; error?: { message?: string } };
+      // A failed request would make the figures meaningless: stop the bench instead.
+      if (!response.ok) throw new Error(`${name} request ${i}: HTTP ${response.status}: ${body.error?.message ?? "no message"}`);
+      return body.usage?.completion_tokens ?? 0;
+    },
+  };
+}
+
 async function conclaveModes(modelPath: string, maxTokens: number, sequences: number): Promise<{ modes: Mode[]; close(): Promise<void> }> {
   const config = parseConfig(
     {
@@ -165,27 +186,19 @@ async function conclaveModes(modelPath: string, maxTokens: number, sequences: nu
   );
   const orchestrator = await Orchestrator.create(config);
   const server = await buildServer(orchestrator, { apiKeys: [] });
+  let fleet: FleetServer | undefined;
   const close = async () => {
+    await fleet?.close();
     await server.close();
     await orchestrator.close();
   };
   try {
     const url = `${await server.app.listen({ port: 0, host: "127.0.0.1" })}/v1/chat/completions`;
-    const mode = (name: string, model: string): Mode => ({
-      name,
-      async send(i) {
-        const response = await fetch(url, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ model, messages: [{ role: "user", content: prompt(i) }], max_tokens: maxTokens, temperature: TEMPERATURE, seed: i }),
-        });
-        const body = (await response.json()) as { usage?: { completion_tokens?: number }; error?: { message?: string } };
-        // A failed request would make the figures meaningless: stop the bench instead.
-        if (!response.ok) throw new Error(`${name} request ${i}: HTTP ${response.status}: ${body.error?.message ?? "no message"}`);
-        return body.usage?.completion_tokens ?? 0;
-      },
-    });
-    return { modes: [mode("conclave (model m)", "m"), mode("conclave, routed", config.server.ensemble)], close };
+    const modes = [httpMode("conclave (model m)", url, "m", maxTokens), httpMode("conclave, routed", url, config.server.ensemble, maxTokens)];
+    fleet = await fleetServer(config);
+    if (fleet) modes.push(httpMode("conclave, fleet (model m)", fleet.url, "m", maxTokens));
+    else console.log("no redis-server (REDIS_SERVER or PATH) and no REDIS_URL: the fleet row is left out");
+    return { modes, close };
   } catch (error) {
     await close();
     throw error;
@@ -199,6 +212,8 @@ export async function benchHttpOverhead(): Promise<void> {
   const sequences = positiveInt("sequences", "4");
   const slices = Math.min(positiveInt("slices", String(DEFAULT_SLICES)), requests);
   const size = parseByteSize(arg("size", "50MB"));
+  // Another name keeps a second setup's figures (e.g. one client, for the fleet's added latency alone).
+  const out = `${arg("out", "http-overhead").replace(/[^\w.-]/g, "")}.json`;
   if (size === undefined) throw new Error(`--size expects a size like 50MB, got ${arg("size", "")}`);
 
   const dir = join(".cache", "bench-models", "http");
@@ -270,11 +285,12 @@ export async function benchHttpOverhead(): Promise<void> {
     );
   }
   // Ratios slice by slice: slice i of every mode ran back to back, so drift between slices cancels.
-  const [direct, byModel, routed] = runs as [(typeof runs)[number], (typeof runs)[number], (typeof runs)[number]];
+  const [direct, byModel, routed, fleet] = runs as [(typeof runs)[number], (typeof runs)[number], (typeof runs)[number], (typeof runs)[number] | undefined];
   const comparisons = [
     { name: `${byModel.mode} vs direct`, a: byModel, b: direct },
     { name: `${routed.mode} vs direct`, a: routed, b: direct },
     { name: `${routed.mode} vs ${byModel.mode}`, a: routed, b: byModel },
+    ...(fleet ? [{ name: `${fleet.mode} vs ${byModel.mode}`, a: fleet, b: byModel }] : []),
   ].map(({ name, a, b }) => ({
     name,
     throughput: ratioReport(a.tallies.map(throughput), b.tallies.map(throughput)),
@@ -282,11 +298,14 @@ export async function benchHttpOverhead(): Promise<void> {
   }));
   console.log(`\nper-slice ratios, median [min-max] over ${slices} slices; "within noise" unless every slice agrees:`);
   for (const c of comparisons) console.log(`  ${c.name.padEnd(46)} throughput ${formatRatio(c.throughput)}; p50 latency ${formatRatio(c.p50Latency)}`);
+  // What the fleet's path adds at p50, slice by slice (the goal is < 5 ms).
+  const fleetAdded = fleet ? spread(fleet.tallies.map((t, i) => median(t) - median(byModel.tallies[i]!))) : undefined;
+  if (fleetAdded) console.log(`  fleet p50 minus in-process p50, per slice: ${formatSpread(fleetAdded, 1)} ms`);
 
   const rounded = (s: Spread) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, typeof v === "number" ? Number(v.toFixed(4)) : v]));
   await mkdir(join("bench", "results"), { recursive: true });
   await writeFile(
-    join("bench", "results", "http-overhead.json"),
+    join("bench", "results", out),
     `${JSON.stringify(
       {
         createdAt: new Date().toISOString(),
@@ -294,10 +313,11 @@ export async function benchHttpOverhead(): Promise<void> {
         setup: { clients, requests, maxTokens, sequences, slices, modelBytes: model.bytes },
         modes: runs.map(({ tallies: _t, reqPerS, sliceP50Ms, ...run }) => ({ ...run, reqPerS: rounded(reqPerS), sliceP50Ms: rounded(sliceP50Ms) })),
         ratios: comparisons.map((c) => ({ name: c.name, throughput: rounded(c.throughput), p50Latency: rounded(c.p50Latency) })),
+        ...(fleetAdded ? { fleetAddedP50Ms: rounded(fleetAdded) } : {}),
       },
       null,
       2,
     )}\n`,
   );
-  console.log(`\nwrote bench/results/http-overhead.json`);
+  console.log(`\nwrote bench/results/${out}`);
 }

@@ -4,8 +4,9 @@
  *
  * Cancellation: the API sets the attempt's cancel key and publishes its job id on the cancel channel.
  * The runner subscribes to that channel and aborts the running generation's signal (the scheduler
- * then frees its sequence); a job whose key is set before it starts is skipped. The key is checked
- * again after the abort controller is registered, so a cancel never falls between the two.
+ * then frees its sequence). The key is read once the abort controller is registered, so a cancel
+ * published just before is not missed; the read runs beside the generation (a set key aborts it at
+ * once) rather than before it, which would put a Redis round trip on every call's path.
  *
  * A generation aborted because this worker closes goes back to the queue (another worker runs it)
  * when no text was streamed yet; with text out, the attempt ends with WORKER_LOST, since a second run
@@ -63,11 +64,11 @@ export class OnlineRunner {
     const { expertId, request, stream } = job.data;
     const cancelKey = onlineCancelKey(this.prefix, jobId);
     const key = onlineStreamKey(this.prefix, jobId);
-    if (await this.redis.exists(cancelKey)) return this.skipped();
     const controller = new AbortController();
     this.running.set(jobId, controller);
+    const cancelled = () => controller.abort(new ConclaveError("ABORTED", "the client cancelled the request"));
+    void this.redis.exists(cancelKey).then((set) => (set ? cancelled() : undefined), () => undefined);
     try {
-      if (await this.redis.exists(cancelKey)) return this.skipped();
       const abort = AbortSignal.any([this.shutdown, controller.signal, ...(signal ? [signal] : [])]);
       void append(this.redis, key, { kind: "start", worker: this.workerId }).catch(() => undefined);
       let streamed = false;

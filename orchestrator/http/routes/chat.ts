@@ -27,7 +27,9 @@ export function chatRoutes(app: FastifyInstance, context: ServerContext): void {
       const chat = parseChatRequest(request.body, id);
       const model = chat.model ?? settings.ensemble;
       const expertId = model === settings.ensemble ? undefined : model;
-      const release = await context.admit();
+      // Admission (a Redis round trip in fleet mode) runs beside routing; generation waits for it.
+      const admission = context.admit();
+      admission.catch(() => undefined);
       const work = inFlight.start();
       // "close" on the response before it ended means the client went away.
       reply.raw.on("close", () => {
@@ -41,6 +43,7 @@ export function chatRoutes(app: FastifyInstance, context: ServerContext): void {
           throw chat.maxTokensField === "max_completion_tokens" ? renameParam(error, "max_tokens", "max_completion_tokens") : error;
         });
         const headers = routeHeaders(routed, chat.warnings);
+        await admission;
         if (!chat.stream) {
           const outcome = await orchestrator.answer(chat.instance, { routed, fit, signal: work.signal, workClass: "online" });
           metrics.countTokens(outcome.usage);
@@ -85,7 +88,7 @@ export function chatRoutes(app: FastifyInstance, context: ServerContext): void {
         throw error;
       } finally {
         work.done();
-        release();
+        void admission.then((release) => release(), () => undefined);
       }
     },
   );
