@@ -12,6 +12,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { GenerateRequest, GenerateResult } from "../../../experts/spec.js";
 import { isConclaveError } from "../../../kernel/errors.js";
 import { expertQueue, onlineCancelKey } from "../../../queues/bullmq/names.js";
+import { BATCH_PRIORITY, GENERATE, ONLINE } from "../../../queues/bullmq/jobs.js";
 import { FleetClient } from "../../../queues/fleet/client.js";
 import { OnlineRunner, type OnlineGenerate } from "../../../queues/fleet/online-runner.js";
 import { publishEntry, type WorkerEntry } from "../../../queues/fleet/registry.js";
@@ -166,6 +167,43 @@ it.skipIf(!REDIS)("a cancelled call aborts the running generation on its worker 
     expect(worker.runner.inFlight).toBe(0);
   } finally {
     await worker.close();
+    await client.close();
+  }
+});
+
+it.skipIf(!REDIS)("a worker takes an online job before batch jobs queued earlier in the same expert queue", async () => {
+  const { prefix, client } = setup();
+  const queue = new Queue(expertQueue(prefix, "x"), { connection, prefix });
+  const order: string[] = [];
+  let worker: Worker | undefined;
+  const shutdown = new AbortController();
+  const runner = new OnlineRunner(connection, prefix, "w", async () => (order.push("online"), result("ok")), shutdown.signal);
+  try {
+    await runner.start();
+    await publishEntry(connection, prefix, { id: "w", budget: 1, resident: [], loading: [], inFlight: {}, serves: { x: { memory: 0, slots: 1 } }, loads: {}, served: {}, failed: {}, cancelled: 0 });
+    // As the batch executor queues them: batch priority.
+    for (let i = 0; i < 3; i++) await queue.add(GENERATE, { i }, { priority: BATCH_PRIORITY });
+    const answer = client.submit("x", request());
+    await new Promise<void>((resolve) => {
+      const check = async () => ((await queue.getJobCounts("prioritized"))["prioritized"] === 4 ? resolve() : setTimeout(() => void check(), 20));
+      void check();
+    });
+    worker = new Worker(
+      expertQueue(prefix, "x"),
+      async (job, token) => (job.name === ONLINE ? runner.process(job, token, undefined) : void order.push(`batch ${(job.data as { i: number }).i}`)),
+      { connection: connection.duplicate(), prefix, concurrency: 1 },
+    );
+    expect((await answer).text).toBe("ok");
+    await new Promise<void>((resolve) => {
+      const check = () => (order.length === 4 ? resolve() : setTimeout(check, 20));
+      check();
+    });
+    expect(order).toEqual(["online", "batch 0", "batch 1", "batch 2"]);
+  } finally {
+    shutdown.abort();
+    await worker?.close(true);
+    await runner.close();
+    await queue.close();
     await client.close();
   }
 });

@@ -1,0 +1,47 @@
+/**
+ * Two API replicas in fleet mode share the rate limiter through Redis: a key's requests count on
+ * whichever replica they reach. (The backlog bound: shared-backlog.int.test.ts; expert calls:
+ * test/queues/fleet/.)
+ */
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { parseConfig } from "../../../orchestrator/config/load.js";
+import { buildServer, type ConclaveServer } from "../../../orchestrator/http/server.js";
+import { Orchestrator } from "../../../orchestrator/orchestrator.js";
+import { disposeRuntime } from "../../../experts/llama/runtime.js";
+import { redisServer, startRedis, type TestRedis } from "../../helpers/redis.js";
+
+const REDIS = redisServer();
+let redis: TestRedis;
+let client: Redis;
+let orchestrator: Orchestrator;
+let replicas: ConclaveServer[] = [];
+
+beforeAll(async () => {
+  if (!REDIS) return;
+  redis = await startRedis(REDIS);
+  client = new Redis(redis.url, { maxRetriesPerRequest: null });
+  orchestrator = await Orchestrator.create(parseConfig({ runtime: { gpu: false, maxThreads: 1 }, server: { execution: "fleet", rateLimitPerMinute: 3 } }, process.cwd()));
+  const fleet = { redis: client, prefix: `shared${process.pid}`, heartbeatMs: 1000 };
+  replicas = await Promise.all([0, 1].map(() => buildServer(orchestrator, { apiKeys: ["sk-one", "sk-two"], fleet })));
+});
+
+afterAll(async () => {
+  for (const replica of replicas) await replica.close();
+  await orchestrator?.close();
+  await disposeRuntime();
+  client?.disconnect();
+  await redis?.stop();
+});
+
+it.skipIf(!REDIS)("counts a key's requests across replicas: the fourth in a minute is refused on either one", async () => {
+  const get = (replica: number, key: string) => replicas[replica]!.app.inject({ method: "GET", url: "/v1/models", headers: { authorization: `Bearer ${key}` } });
+  expect((await get(0, "sk-one")).statusCode).toBe(200);
+  expect((await get(1, "sk-one")).statusCode).toBe(200);
+  expect((await get(0, "sk-one")).statusCode).toBe(200);
+  const refused = await get(1, "sk-one");
+  expect(refused.statusCode).toBe(429);
+  expect(refused.json().error.code).toBe("rate_limited");
+  // Another key has its own count.
+  expect((await get(1, "sk-two")).statusCode).toBe(200);
+});
