@@ -11,6 +11,7 @@ import { benchOverhead } from "./overhead.js";
 import { benchPrefix } from "./prefix.js";
 import { benchResidency } from "./residency.js";
 import { benchSchedule } from "./schedule.js";
+import { benchSimulate } from "./simulate.js";
 import { benchStructured } from "./structured.js";
 import { benchTagger } from "./tagger.js";
 import { benchZoo } from "./zoo.js";
@@ -27,6 +28,7 @@ const benches: Record<string, () => Promise<void>> = {
   prefix: benchPrefix,
   residency: benchResidency,
   schedule: benchSchedule,
+  simulate: benchSimulate,
   structured: benchStructured,
   tagger: benchTagger,
   routerbench: benchRouterbench,
