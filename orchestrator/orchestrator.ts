@@ -30,7 +30,7 @@ import type { GenerateResult } from "../experts/spec.js";
 import type { BatchLineFormat, WorkerEngine } from "../queues/engine.js";
 import { errorLine, successLine } from "./batch/lines.js";
 import { Scheduler, type SchedulableExpert, type SchedulerStats } from "./scheduler/scheduler.js";
-import { policyNamed, prefetchFor } from "./scheduler/policies.js";
+import { policyNamed } from "./scheduler/policies.js";
 import { buildRouter } from "./router.js";
 import { ZOO_CONFIG_PATH } from "./config/load.js";
 import { prepareDemoPool } from "./demo/demo-pool.js";
@@ -177,7 +177,7 @@ export class Orchestrator implements WorkerEngine {
         fairnessCap: config.scheduler.fairnessCap,
         ageWeightMs: config.scheduler.ageWeightMs,
         policy: policyNamed(config.scheduler.policy),
-        prefetch: prefetchFor(config.scheduler.prefetch, schedulable),
+        prefetch: config.scheduler.prefetch,
         maxBatchStarvationMs: config.scheduler.maxBatchStarvationMs,
       },
     );

@@ -246,12 +246,8 @@ const schedulerSchema = z.strictObject({
    * on demand, least-recently-used eviction (what Ollama and llama-swap do), for comparison.
    */
   policy: z.enum(POLICY_NAMES).default("grouped"),
-  /**
-   * Load the expert with the next heaviest backlog while others still generate, when memory allows.
-   * auto: on when local experts run on a GPU (a load then overlaps generation), off when they all run
-   * on the CPU, where a load competes with generation for the same cores (measured: README, benches).
-   */
-  prefetch: z.union([z.boolean(), z.literal("auto")]).default("auto"),
+  /** Load the expert with the next heaviest backlog while others still generate, when memory allows. */
+  prefetch: z.boolean().default(true),
   /** Online work goes before batch work, but batch work never waits longer than this without progress. */
   maxBatchStarvationMs: z.number().int().min(0).default(30_000),
   /** Items an expert may serve while others wait for its memory before it must yield. */

@@ -22,13 +22,3 @@ export function policyNamed(name: PolicyName): Policy {
     }
   }
 }
-
-/**
- * `scheduler.prefetch` resolved: `auto` prefetches only when some local expert holds GPU memory. On a
- * GPU a load (disk and PCIe) overlaps generation (compute); on the CPU both need the same cores, and
- * the online and schedule benches measured prefetch slowing p99 there.
- */
-export function prefetchFor(setting: boolean | "auto", experts: ReadonlyArray<{ local: boolean; memory: { vram: number } }>): boolean {
-  if (setting !== "auto") return setting;
-  return experts.some((e) => e.local && e.memory.vram > 0);
-}

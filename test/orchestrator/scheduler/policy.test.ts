@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decide, type ExpertSnapshot, type PolicyInput } from "../../../orchestrator/scheduler/policy.js";
 import { decideFifoLru } from "../../../orchestrator/scheduler/fifo-lru.js";
-import { policyNamed, prefetchFor } from "../../../orchestrator/scheduler/policies.js";
+import { policyNamed } from "../../../orchestrator/scheduler/policies.js";
 
 const GB = 1e9;
 
@@ -232,21 +232,5 @@ describe("fifo-lru policy (Ollama, llama-swap)", () => {
     expect(policyNamed("fifo-lru")).toBe(decideFifoLru);
     expect(policyNamed("grouped")).toBe(decide);
     expect(() => policyNamed("random" as never)).toThrow(/unknown scheduler policy "random"/);
-  });
-});
-
-describe("scheduler.prefetch: auto", () => {
-  const cpu = { local: true, memory: { vram: 0 } };
-  const gpu = { local: true, memory: { vram: 4 * GB } };
-  const remote = { local: false, memory: { vram: 1 } };
-
-  it("prefetches when a local expert holds GPU memory, not when every local expert runs on the CPU", () => {
-    expect(prefetchFor("auto", [cpu, gpu])).toBe(true);
-    expect(prefetchFor("auto", [cpu, cpu, remote])).toBe(false);
-  });
-
-  it("leaves an explicit setting alone", () => {
-    expect(prefetchFor(true, [cpu])).toBe(true);
-    expect(prefetchFor(false, [gpu])).toBe(false);
   });
 });
