@@ -31,6 +31,8 @@ import type { BatchService } from "../batches/service.js";
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { SharedBacklog } from "./shared-backlog.js";
+import { registerFleetMetrics } from "./fleet-metrics.js";
+import { staleAfter } from "../../queues/fleet/registry.js";
 import { recordRecruitment } from "../../queues/fleet/demand.js";
 import { fleetRateLimitPrefix } from "../../queues/bullmq/names.js";
 
@@ -108,6 +110,7 @@ export async function buildServer(orchestrator: Orchestrator, options: ServerOpt
   const streamed = new WeakSet<FastifyRequest>();
   let closing: Promise<{ cancelled: number }> | undefined;
   const fleet = options.fleet;
+  if (fleet) registerFleetMetrics(metrics.registry, fleet.redis, fleet.prefix, staleAfter(fleet.heartbeatMs));
   const shared = fleet ? new SharedBacklog(fleet.redis, fleet.prefix, fleet.replicaId ?? randomUUID(), fleet.heartbeatMs) : undefined;
   const overCapacity = (count: number) =>
     new ConclaveError(

@@ -1,7 +1,7 @@
 /**
  * Two API replicas in fleet mode share the rate limiter through Redis: a key's requests count on
- * whichever replica they reach. (The backlog bound: shared-backlog.int.test.ts; expert calls:
- * test/queues/fleet/.)
+ * whichever replica they reach; either replica's /metrics shows the whole fleet's registry. (The
+ * backlog bound: shared-backlog.int.test.ts; expert calls: test/queues/fleet/.)
  */
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -9,6 +9,7 @@ import { parseConfig } from "../../../orchestrator/config/load.js";
 import { buildServer, type ConclaveServer } from "../../../orchestrator/http/server.js";
 import { Orchestrator } from "../../../orchestrator/orchestrator.js";
 import { disposeRuntime } from "../../../experts/llama/runtime.js";
+import { publishEntry } from "../../../queues/fleet/registry.js";
 import { redisServer, startRedis, type TestRedis } from "../../helpers/redis.js";
 
 const REDIS = redisServer();
@@ -44,4 +45,15 @@ it.skipIf(!REDIS)("counts a key's requests across replicas: the fourth in a minu
   expect(refused.json().error.code).toBe("rate_limited");
   // Another key has its own count.
   expect((await get(1, "sk-two")).statusCode).toBe(200);
+});
+
+it.skipIf(!REDIS)("shows every worker of the fleet registry in /metrics, alive or not", async () => {
+  const prefix = `shared${process.pid}`;
+  await publishEntry(client, prefix, { id: "gpu0", budget: 1, resident: ["zoo-numbers"], loading: [], inFlight: { "zoo-numbers": 2 }, serves: {}, loads: { "zoo-numbers": 1 }, served: { "zoo-numbers": 5 }, failed: {}, cancelled: 0 });
+  const text = (await replicas[1]!.app.inject({ method: "GET", url: "/metrics" })).body;
+  expect(text).toContain('conclave_fleet_worker_alive{worker="gpu0"} 1');
+  expect(text).toContain('conclave_fleet_model_resident{worker="gpu0",expert="zoo-numbers"} 1');
+  expect(text).toContain('conclave_fleet_expert_in_flight{worker="gpu0",expert="zoo-numbers"} 2');
+  expect(text).toContain('conclave_fleet_model_loads_total{worker="gpu0",expert="zoo-numbers"} 1');
+  expect(text).toContain('conclave_fleet_expert_served_total{worker="gpu0",expert="zoo-numbers"} 5');
 });
