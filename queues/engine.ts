@@ -55,6 +55,8 @@ export interface EngineExpertCounters {
   /** Generations that ended with a result, and without one (failed or aborted). */
   served?: number;
   failed?: number;
+  /** Sum of the run times of its generations (ms): with served + failed, the mean service time. */
+  busyMs?: number;
   inFlight: number;
   backlog: number;
   loads: number;

@@ -183,6 +183,12 @@ export async function runWorker(engine: WorkerEngine, options: RunWorkerOptions)
       served: Object.fromEntries(held.filter(([, s]) => (s.served ?? 0) > 0).map(([expertId, s]) => [expertId, s.served ?? 0])),
       failed: Object.fromEntries(held.filter(([, s]) => (s.failed ?? 0) > 0).map(([expertId, s]) => [expertId, s.failed ?? 0])),
       cancelled: online?.cancelled ?? 0,
+      serviceMs: Object.fromEntries(
+        held.flatMap(([expertId, s]) => {
+          const runs = (s.served ?? 0) + (s.failed ?? 0);
+          return runs > 0 && s.busyMs !== undefined ? [[expertId, s.busyMs / runs]] : [];
+        }),
+      ),
     };
   };
   const heartbeat = async () => {

@@ -12,8 +12,15 @@ export interface QueueBacklog {
   batch: number;
 }
 
-/** Unknown (the policy then replicates on backlog alone): workers do not measure service times yet. */
+/** An expert no worker has run yet: unknown, and the policy then replicates on backlog alone. */
 const UNKNOWN_SERVICE_SECONDS = 0;
+
+/** The mean service time the workers measured for an expert, weighted alike (seconds). */
+function serviceSeconds(registry: RegistrySnapshot, expertId: string): number {
+  const measured = registry.workers.flatMap((w) => (w.serviceMs?.[expertId] === undefined ? [] : [w.serviceMs[expertId]]));
+  if (measured.length === 0) return UNKNOWN_SERVICE_SECONDS;
+  return measured.reduce((sum, ms) => sum + ms, 0) / measured.length / 1000;
+}
 
 export function placementInput(registry: RegistrySnapshot, backlog: ReadonlyMap<string, QueueBacklog>, demand: Demand): PlacementInput {
   const experts = new Map<string, { memory: number; slots: number }>();
@@ -26,7 +33,7 @@ export function placementInput(registry: RegistrySnapshot, backlog: ReadonlyMap<
       slots: spec.slots,
       backlog: backlog.get(id) ?? { online: 0, batch: 0 },
       rate: demand.rate[id] ?? 0,
-      serviceSeconds: UNKNOWN_SERVICE_SECONDS,
+      serviceSeconds: serviceSeconds(registry, id),
     })),
     coRecruited: demand.coRecruited.filter((pair) => experts.has(pair.a) && experts.has(pair.b)),
   };

@@ -26,6 +26,8 @@ export interface WorkerEntry {
   failed: Record<string, number>;
   /** Online generations that clients cancelled, stopped here (running, or skipped before they ran). */
   cancelled: number;
+  /** Mean time of a generation per expert on this worker (ms), where it ran any; the placement's service time. */
+  serviceMs?: Record<string, number>;
 }
 
 export interface RegistryView extends WorkerEntry {

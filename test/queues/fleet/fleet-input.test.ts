@@ -21,7 +21,7 @@ const view = (id: string, over: Partial<RegistryView> = {}): RegistryView => ({
 
 describe("placementInput", () => {
   it("takes workers and expert sizes from the registry, backlog per class from the queues and rates from the demand", () => {
-    const registry: RegistrySnapshot = { now: 10, workers: [view("w1", { resident: ["a"], inFlight: { a: 1 } }), view("w2", { alive: false })] };
+    const registry: RegistrySnapshot = { now: 10, workers: [view("w1", { resident: ["a"], inFlight: { a: 1 }, serviceMs: { a: 300 } }), view("w2", { alive: false, serviceMs: { a: 500 } })] };
     const input = placementInput(registry, new Map([["a", { online: 3, batch: 5 }]]), {
       rate: { a: 0.5 },
       coRecruited: [{ a: "a", b: "b", weight: 4 }, { a: "a", b: "gone", weight: 9 }],
@@ -31,7 +31,8 @@ describe("placementInput", () => {
       { id: "w2", budget: 100, resident: [], loading: [], inFlight: {}, alive: false },
     ]);
     expect(input.experts).toEqual([
-      { id: "a", memory: 40, slots: 2, backlog: { online: 3, batch: 5 }, rate: 0.5, serviceSeconds: 0 },
+      // Service time: the mean of what the workers measured; unknown (0) where none ran it.
+      { id: "a", memory: 40, slots: 2, backlog: { online: 3, batch: 5 }, rate: 0.5, serviceSeconds: 0.4 },
       { id: "b", memory: 40, slots: 2, backlog: { online: 0, batch: 0 }, rate: 0, serviceSeconds: 0 },
     ]);
     // A pair naming an expert no worker serves is dropped.
