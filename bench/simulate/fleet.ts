@@ -74,6 +74,12 @@ export interface SimMetrics {
    * lands on one is a lower bound too (`censored` says how many there are).
    */
   latency: { p50: number; p95: number; p99: number; max: number; mean: number; censored: number; youngestCensored: number };
+  /**
+   * The same latencies split by arrival: within a burst or the 30 s after it, and the rest
+   * (steady traffic).
+   */
+  latencyBurst: { p50: number; p99: number; requests: number };
+  latencySteady: { p50: number; p99: number; requests: number };
   /** Sequences the arrivals of [warm-up, duration] need on average: the offered load, and its share of the fleet's. */
   offeredSequences: number;
   offeredLoad: number;
@@ -126,11 +132,17 @@ class FleetSim {
   private jobs = 0;
   private reqArrival = new Float64Array(1 << 14);
   private reqLeft = new Int32Array(1 << 14);
+  /** Finish time of each request (for diagnostics through `inspect`), and its first job (its jobs are consecutive). */
+  private reqFinish = new Float64Array(1 << 14);
+  private reqFirstJob = new Int32Array(1 << 14);
+  private jobStart = new Float64Array(1 << 16);
   private requests = 0;
   private completed = 0;
   private arrivalsDone = false;
   // Measurements.
   private latencies: number[] = [];
+  private burstLatencies: number[] = [];
+  private steadyLatencies: number[] = [];
   private offeredWork = 0;
   private longestWait = 0;
   private runningTotal = 0;
@@ -269,10 +281,13 @@ class FleetSim {
     if (this.requests === this.reqArrival.length) {
       this.reqArrival = grow(this.reqArrival, Float64Array);
       this.reqLeft = grow(this.reqLeft, Int32Array);
+      this.reqFinish = grow(this.reqFinish, Float64Array);
+      this.reqFirstJob = grow(this.reqFirstJob, Int32Array);
     }
     const r = this.requests++;
     this.reqArrival[r] = now;
     this.reqLeft[r] = parts;
+    this.reqFirstJob[r] = this.jobs;
     return r;
   }
 
@@ -282,6 +297,7 @@ class FleetSim {
       this.jobRequest = grow(this.jobRequest, Int32Array);
       this.jobService = grow(this.jobService, Float64Array);
       this.jobGpu = grow(this.jobGpu, Int32Array);
+      this.jobStart = grow(this.jobStart, Float64Array);
     }
     const j = this.jobs++;
     this.jobExpert[j] = expert;
@@ -413,6 +429,7 @@ class FleetSim {
     gpu.running++;
     this.runningTotal++;
     this.jobGpu[job] = gpu.index;
+    this.jobStart[job] = now;
     const wait = now - this.reqArrival[this.jobRequest[job]!]!;
     if (wait > this.longestWait) this.longestWait = wait;
     this.events.push(now + this.jobService[job]!, JOB_END, job);
@@ -438,9 +455,13 @@ class FleetSim {
   private finishRequest(now: number, r: number, gpu: Gpu): void {
     this.completed++;
     this.endTime = now;
+    this.reqFinish[r] = now;
     if (this.fifo) gpu.outstanding--;
     const arrival = this.reqArrival[r]!;
-    if (arrival >= this.params.warmupSeconds) this.latencies.push(now - arrival);
+    if (arrival >= this.params.warmupSeconds) {
+      this.latencies.push(now - arrival);
+      (this.inBurstWindow(arrival) ? this.burstLatencies : this.steadyLatencies).push(now - arrival);
+    }
     if (now >= this.params.warmupSeconds && now <= this.params.durationSeconds) this.windowCompleted++;
   }
 
@@ -527,7 +548,7 @@ class FleetSim {
         if (count > 0) coRecruited.push({ a: experts[a]!.id, b: experts[b]!.id, weight: count / elapsed });
       }
     }
-    const placement = place({ workers, experts: demand, coRecruited });
+    const placement = place({ workers, experts: demand, coRecruited, targetOccupancy: this.params.targetOccupancy, ...(this.params.clearSeconds > 0 ? { clearSeconds: this.params.clearSeconds } : {}) });
     const gpuById = new Map(this.gpus.map((g) => [g.id, g]));
     for (const gpu of this.gpus) gpu.retired.clear();
     for (const r of placement.retire ?? []) gpuById.get(r.workerId)!.retired.add(this.expertIndex(r.expertId));
@@ -600,6 +621,16 @@ class FleetSim {
     this.lastChange = now;
   }
 
+  /** Did a request arriving at `time` arrive during a burst or in its aftermath? */
+  private inBurstWindow(time: number): boolean {
+    const p = this.params;
+    if (p.burstEverySeconds <= 0) return false;
+    const into = time % p.burstEverySeconds;
+    const start = p.burstEverySeconds - p.burstSeconds;
+    // Bursts close each cycle, so their aftermath opens the next one.
+    return into >= start || into < BURST_AFTERMATH_SECONDS;
+  }
+
   private metrics(started: number): SimMetrics {
     this.account(Math.max(this.lastChange, this.params.durationSeconds));
     const window = this.params.durationSeconds - this.params.warmupSeconds;
@@ -610,6 +641,7 @@ class FleetSim {
       if (this.reqLeft[r]! > 0 && this.reqArrival[r]! >= this.params.warmupSeconds) {
         const age = stop - this.reqArrival[r]!;
         this.latencies.push(age);
+        (this.inBurstWindow(this.reqArrival[r]!) ? this.burstLatencies : this.steadyLatencies).push(age);
         youngestCensored = Math.min(youngestCensored, age);
         censored++;
       }
@@ -623,6 +655,8 @@ class FleetSim {
       requests: this.requests,
       completed: this.completed,
       latency: { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: at(1), mean, censored, youngestCensored },
+      latencyBurst: split(this.burstLatencies),
+      latencySteady: split(this.steadyLatencies),
       offeredSequences: this.offeredWork / window,
       offeredLoad: this.offeredWork / window / capacity,
       longestWaitSeconds: this.longestWait,
@@ -640,6 +674,15 @@ class FleetSim {
 }
 
 const EMPTY = new IntQueue();
+
+/** Requests arriving up to this long after a burst ends count as burst traffic in the split. */
+const BURST_AFTERMATH_SECONDS = 30;
+
+function split(latencies: number[]): { p50: number; p99: number; requests: number } {
+  const sorted = Float64Array.from(latencies).sort();
+  const at = (p: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!);
+  return { p50: at(0.5), p99: at(0.99), requests: sorted.length };
+}
 
 function blankSnapshot(id: string): ExpertSnapshot {
   return {

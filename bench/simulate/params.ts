@@ -66,6 +66,9 @@ export interface SimParams {
   prefillTokensPerSecond: number;
   minOutputTokens: number;
   maxOutputTokens: number;
+  /** place()'s knobs: the share of a hot expert's slots its demand should fill, and how soon a backlog should clear (0 = no backlog term). */
+  targetOccupancy: number;
+  clearSeconds: number;
   /** How often the fleet re-places (a registry snapshot per heartbeat). */
   placementIntervalSeconds: number;
   /** A GPU's scheduler runs at most once per quantum (it batches completions and arrivals). */
@@ -108,6 +111,8 @@ export const DEFAULT_PARAMS: SimParams = {
   prefillTokensPerSecond: 10_000,
   minOutputTokens: 40,
   maxOutputTokens: 180,
+  targetOccupancy: 0.9,
+  clearSeconds: 0,
   placementIntervalSeconds: 0.5,
   dispatchQuantumSeconds: 0.02,
   rateHalfLifeSeconds: 10,

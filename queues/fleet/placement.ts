@@ -10,20 +10,25 @@
  * 2. A worker "holds" an expert when its model is resident there or loading there. Jobs go to
  *    holders: each holder drains its held experts that have backlog.
  * 3. A load starts only when the holders have no room for the demand: the backlog exceeds their
- *    spare sequences (a loading copy counts as all-spare), and either nobody holds the expert (cold)
- *    or it is hot: the sequences its steady demand keeps busy (rate x serviceSeconds, over
- *    `targetOccupancy`) exceed its copies' slots; with serviceSeconds unknown (0), the backlog alone
- *    exceeds the copies' slots and no copy is still loading. A cold expert gets one copy; a hot one as many as that demand needs.
+ *    spare sequences now (a loading copy counts as all-spare; with a worker sequence cap,
+ *    `sequences`, a copy can only use what the worker's other running models leave), and either
+ *    nobody holds the expert (cold: one copy) or it is hot: the sequences its demand keeps busy
+ *    (rate x serviceSeconds over `targetOccupancy`, plus backlog x serviceSeconds / `clearSeconds`
+ *    when given) exceed its copies' capacity; it gets as many copies as cover the difference. A
+ *    copy's capacity is its slots, or, under a sequence cap, what the worker's expected load (each
+ *    model's smoothed demand split over its copies) leaves it: a share of the cap on an overloaded
+ *    worker. Smoothed demand, not the sequences running at this instant, so copies are not added
+ *    and dropped with each moment's traffic. With serviceSeconds unknown (0): hot when the backlog
+ *    exceeds the copies' capacity and no copy is still loading; one copy at a time.
  * 4. At most one load per worker, and none on a worker that is loading already (one load at a
  *    time, as the per-process scheduler does).
  * 5. The worker for a load: it fits after evicting idle models only (no sequence in flight there),
- *    never the sole holder of an expert with backlog; among those, the lowest sum of two shares: the
- *    share of the expert's co-recruitment weight carried by the models the worker keeps (experts
- *    recruited together then run in parallel on different GPUs) and the share of the worker's
- *    sequences in use (a copy on a busy GPU serves little); then the fewest evictions, then the id.
+ *    never the sole serving holder of an expert with backlog, nor a copy whose expert's demand needs
+ *    every copy's capacity it has; among those, the lowest sum of two shares: the share of the
+ *    expert's co-recruitment weight carried by the models the worker keeps (experts recruited
+ *    together then run in parallel on different GPUs) and the worker's expected load over its
+ *    sequences (a copy on a busy GPU serves little); then the fewest evictions, then the id.
  *    Victims go least useful first: no backlog before backlog, then the lowest rate, then the id.
- *    With a worker sequence cap (`sequences`), a copy's capacity is what the cap leaves beside the
- *    worker's other running sequences, for rule 3's room and hotness alike.
  * 6. When no worker has room even after evicting idle models, busy models are retired for the
  *    load: the chosen worker stops draining them (they leave its drain list and are named in
  *    `retire`), so they empty within one generation and a later decision evicts them and loads. A
@@ -73,6 +78,13 @@ export interface PlacementInput {
   coRecruited: ReadonlyArray<{ a: string; b: string; weight: number }>;
   /** Fraction of a hot expert's slots its steady demand should fill (headroom for bursts). Absent = 0.9. */
   targetOccupancy?: number;
+  /**
+   * How soon a backlog should be cleared: a backlog adds backlog x serviceSeconds / clearSeconds
+   * sequences to an expert's demand, so a burst gets copies before the smoothed rate catches up.
+   * Absent = no such term. (In the fleet simulation it made p99 worse: a burst's extra copies
+   * evicted models that steady traffic needed.)
+   */
+  clearSeconds?: number;
 }
 
 export interface Placement {
@@ -131,7 +143,7 @@ export function place(input: PlacementInput): Placement {
     });
   const affinity = coRecruitment(input.coRecruited);
   const occupancy = input.targetOccupancy ?? DEFAULT_TARGET_OCCUPANCY;
-  const fleet: Fleet = { workers, experts, affinity, occupancy, copies: new Map() };
+  const fleet: Fleet = { workers, experts, affinity, occupancy, clearSeconds: input.clearSeconds ?? Infinity, copies: new Map() };
   for (const worker of workers) for (const id of worker.held) fleet.copies.set(id, (fleet.copies.get(id) ?? 0) + 1);
   for (const worker of workers) {
     for (const id of worker.held) {
@@ -173,6 +185,7 @@ export function place(input: PlacementInput): Placement {
             retiring.worker.retiring.add(id);
             retire.push({ workerId: retiring.worker.view.id, expertId: id, reason: `makes room for ${need.expert.id}` });
           }
+          continue;
         }
         break;
       }
@@ -205,12 +218,18 @@ interface Fleet {
   experts: ReadonlyMap<string, FleetExpertDemand>;
   affinity: ReadonlyMap<string, ReadonlyMap<string, number>>;
   occupancy: number;
+  clearSeconds: number;
   copies: Map<string, number>;
 }
 
-/** Sequences the expert's steady demand keeps busy, over the target occupancy; undefined when its service time is unknown. */
-function steadyDemand(expert: FleetExpertDemand, occupancy: number): number | undefined {
-  return expert.serviceSeconds > 0 ? (expert.rate * expert.serviceSeconds) / occupancy : undefined;
+/**
+ * Sequences the expert's demand keeps busy, over the target occupancy: its smoothed rate, plus its
+ * backlog spread over `clearSeconds`; undefined when its service time is unknown.
+ */
+function steadyDemand(expert: FleetExpertDemand, fleet: Fleet): number | undefined {
+  if (expert.serviceSeconds <= 0) return undefined;
+  const perSecond = expert.rate + backlogOf(expert) / fleet.clearSeconds;
+  return (perSecond * expert.serviceSeconds) / fleet.occupancy;
 }
 
 /**
@@ -234,7 +253,7 @@ function fleetCapacity(expert: FleetExpertDemand, fleet: Fleet, holders: readonl
 
 /** Can the copy on `worker` go without its expert's steady demand losing capacity it needs? */
 function spareCopy(expert: FleetExpertDemand, worker: WorkerState, fleet: Fleet): boolean {
-  const demand = steadyDemand(expert, fleet.occupancy);
+  const demand = steadyDemand(expert, fleet);
   if (demand === undefined) return true;
   const holders = holdersOf(expert.id, fleet.workers);
   return fleetCapacity(expert, fleet, holders) - copyCapacity(expert, worker, fleet) >= demand;
@@ -273,7 +292,7 @@ function unservedDemand(expert: FleetExpertDemand, fleet: Fleet): number {
   const holders = holdersOf(expert.id, fleet.workers);
   const backlog = backlogOf(expert);
   if (holders.length === 0) return Math.max(expert.rate * expert.serviceSeconds, backlog);
-  const demand = steadyDemand(expert, fleet.occupancy);
+  const demand = steadyDemand(expert, fleet);
   if (demand !== undefined) return demand - fleetCapacity(expert, fleet, holders);
   return backlog - holders.reduce((sum, w) => sum + holderCapacity(w, expert), 0);
 }
@@ -311,7 +330,7 @@ function copiesToAdd(expert: FleetExpertDemand, fleet: Fleet): number {
   if (holders.length === 0) return 1;
   if (backlog <= spareOf(expert, holders)) return 0;
   const slots = Math.max(1, expert.slots);
-  const demand = steadyDemand(expert, fleet.occupancy);
+  const demand = steadyDemand(expert, fleet);
   if (demand !== undefined) {
     const beyond = demand - fleetCapacity(expert, fleet, holders);
     return beyond > 0 ? Math.ceil(beyond / slots) : 0;

@@ -82,6 +82,16 @@ describe("place", () => {
     expect(placement.loads).toEqual([]);
   });
 
+  it("with clearSeconds, a backlog adds to the demand: a burst gets copies before the smoothed rate rises", () => {
+    const snapshot = input(
+      [worker("w1", { resident: ["a"], inFlight: { a: 8 } }), worker("w2"), worker("w3")],
+      [expert("a", { ...waiting(60), rate: 4, serviceSeconds: 1 })],
+    );
+    expect(place(snapshot).loads).toEqual([]);
+    // (4 + 60 / 10) x 1 s / 0.9 = 11.1 sequences > 8 slots: one more copy.
+    expect(place({ ...snapshot, clearSeconds: 10 }).loads).toEqual([{ workerId: "w2", expertId: "a", evict: [] }]);
+  });
+
   it("with the service time unknown, replicates only when the backlog exceeds every copy's slots", () => {
     const full = worker("w1", { resident: ["a"], inFlight: { a: 8 } });
     expect(place(input([full, worker("w2")], [expert("a", waiting(8))])).loads).toEqual([]);
@@ -132,6 +142,14 @@ describe("place", () => {
     );
     // a-busy runs a sequence and c-queued is the only holder of its backlog: neither may go.
     expect(placement.loads).toEqual([{ workerId: "w1", expertId: "new", evict: ["d-cold"] }]);
+  });
+
+  it("keeps an idle copy whose expert's steady demand needs it, even when its rate is the lowest", () => {
+    // hot: 1 job/s x 20 s = 22 sequences over 0.9, beyond its one copy's 8 slots; x has no measured service time.
+    const placement = place(
+      input([worker("w1", { budget: 40 * GB, resident: ["hot", "x"] })], [expert("hot", { rate: 1, serviceSeconds: 20 }), expert("x", { rate: 2 }), expert("new", waiting(1))]),
+    );
+    expect(placement.loads).toEqual([{ workerId: "w1", expertId: "new", evict: ["x"] }]);
   });
 
   it("never evicts the only holder of an expert with backlog, and waits when nothing else can go", () => {
