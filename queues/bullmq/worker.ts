@@ -139,7 +139,9 @@ export async function runWorker(engine: WorkerEngine, options: RunWorkerOptions)
     lane = {
       expertId,
       queue: new Queue(name, { connection: redis, prefix }),
-      worker: watch(new Worker(name, processor, { ...common, concurrency: slots })),
+      // Fleet mode takes a second round of jobs ahead: they wait in this process's scheduler, so a
+      // freed sequence starts the next call at once, not after BullMQ's finish-and-fetch round trips.
+      worker: watch(new Worker(name, processor, { ...common, concurrency: fleet ? 2 * slots : slots })),
       janitor,
       draining: false,
       op: Promise.resolve(),
