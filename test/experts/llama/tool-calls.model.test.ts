@@ -129,6 +129,9 @@ describe("tools capability", () => {
   });
 });
 
+// Several sampled calls of up to 120 grammar-constrained tokens each: minutes on a loaded 2-core machine.
+const SAMPLED_CALLS_TIMEOUT = 240_000;
+
 describe("forced calls", () => {
   it("a named function: one call whose arguments are valid for its schema, whatever is sampled", async () => {
     const caller = expert(qwenPath);
@@ -152,7 +155,7 @@ describe("forced calls", () => {
       expect(valid(weather.function.parameters!, args), call!.function.arguments).toBe(true);
       expect(result.usage.completionTokens).toBeGreaterThan(0);
     }
-  });
+  }, SAMPLED_CALLS_TIMEOUT);
 
   it("required: the model picks among the tools, and the picked one's schema holds", async () => {
     const caller = expert(qwenPath);
@@ -167,7 +170,7 @@ describe("forced calls", () => {
       names.add(call!.function.name);
     }
     expect(names.size).toBeGreaterThanOrEqual(1);
-  });
+  }, SAMPLED_CALLS_TIMEOUT);
 
   it("a budget that ends inside the arguments says length and returns no half-written call", async () => {
     const result = await expert(qwenPath).doGenerate({ messages: ask, params: { maxTokens: 4, temperature: 1, seed: 1 }, tools: [weather], toolChoice: "required" });
