@@ -69,6 +69,8 @@ function printTable(params: SimParams, runs: Partial<Record<SystemName, SimMetri
     ["p50 latency", (m) => secs(m.latency.p50, m)],
     ["p95 latency", (m) => secs(m.latency.p95, m)],
     ["p99 latency", (m) => secs(m.latency.p99, m)],
+    ["p50 / p99, burst + 30 s after", (m) => `${m.latencyBurst.p50.toFixed(1)} / ${m.latencyBurst.p99.toFixed(1)} s`],
+    ["p50 / p99, steady traffic", (m) => `${m.latencySteady.p50.toFixed(1)} / ${m.latencySteady.p99.toFixed(1)} s`],
     ["longest queue wait", (m) => `${m.longestWaitSeconds.toFixed(1)} s`],
     ["throughput (requests/s)", (m) => m.throughput.toFixed(0)],
     ["model loads (after warm-up)", (m) => `${m.loads} (${m.loadsAfterWarmup})`],
@@ -77,8 +79,8 @@ function printTable(params: SimParams, runs: Partial<Record<SystemName, SimMetri
   ];
   console.log(`\n${params.gpus} GPUs, ${params.experts} experts, ${params.requestsPerSecond} requests/s for ${params.durationSeconds} s (first ${params.warmupSeconds} s not counted), k=${params.k}, seed ${params.seed}`);
   const width = Math.max(...rows.map(([label]) => label.length));
-  console.log(`${"".padEnd(width)}  ${names.map((n) => n.padStart(16)).join("")}`);
-  for (const [label, cell] of rows) console.log(`${label.padEnd(width)}  ${names.map((n) => cell(runs[n]!).padStart(16)).join("")}`);
+  console.log(`${"".padEnd(width)}  ${names.map((n) => n.padStart(18)).join("")}`);
+  for (const [label, cell] of rows) console.log(`${label.padEnd(width)}  ${names.map((n) => cell(runs[n]!).padStart(18)).join("")}`);
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;

@@ -83,6 +83,8 @@ export interface SimMetrics {
   /** Sequences the arrivals of [warm-up, duration] need on average: the offered load, and its share of the fleet's. */
   offeredSequences: number;
   offeredLoad: number;
+  /** Experts recruited at least once by the stream (top-k recruitment leaves some never chosen). */
+  expertsRecruited: number;
   /** Longest time a job waited in a queue before a sequence took it. */
   longestWaitSeconds: number;
   /** Time-averaged share of the fleet's sequences in use, over [warm-up, duration]. */
@@ -158,6 +160,7 @@ class FleetSim {
   // Demand as the registry would see it.
   private readonly rate: Float64Array;
   private readonly arrivalsSinceTick: Float64Array;
+  private readonly recruitedEver: Uint8Array;
   private readonly serviceSum: Float64Array;
   private readonly serviceCount: Float64Array;
   private readonly pairs: Float64Array;
@@ -183,6 +186,7 @@ class FleetSim {
     for (let e = 0; e < this.E; e++) this.holders.push([]);
     this.rate = new Float64Array(this.E);
     this.arrivalsSinceTick = new Float64Array(this.E);
+    this.recruitedEver = new Uint8Array(this.E);
     this.serviceSum = new Float64Array(this.E);
     this.serviceCount = new Float64Array(this.E);
     this.pairs = new Float64Array(this.E * this.E);
@@ -251,6 +255,7 @@ class FleetSim {
       const job = this.newJob(e, r, service);
       if (now >= this.params.warmupSeconds) this.offeredWork += service;
       this.arrivalsSinceTick[e]!++;
+      this.recruitedEver[e] = 1;
       for (let j = i + 1; j < recruits.length; j++) {
         const f = recruits[j]!;
         this.pairs[Math.min(e, f) * this.E + Math.max(e, f)]!++;
@@ -519,6 +524,9 @@ class FleetSim {
     if (!(this.arrivalsDone && this.completed === this.requests)) this.events.push(now + this.params.placementIntervalSeconds, TICK);
   }
 
+  private coRecruited: Array<{ a: string; b: string; weight: number }> = [];
+  private coRecruitedAt = -Infinity;
+
   private placeConclave(now: number): void {
     const experts = this.workload.experts;
     const workers: FleetWorkerView[] = this.gpus.map((gpu) => {
@@ -540,15 +548,19 @@ class FleetSim {
       rate: this.rate[e.index]!,
       serviceSeconds: this.serviceCount[e.index]! > 0 ? this.serviceSum[e.index]! / this.serviceCount[e.index]! : 0,
     }));
-    const coRecruited: Array<{ a: string; b: string; weight: number }> = [];
-    const elapsed = Math.max(now, 1);
-    for (let a = 0; a < this.E; a++) {
-      for (let b = a + 1; b < this.E; b++) {
-        const count = this.pairs[a * this.E + b]!;
-        if (count > 0) coRecruited.push({ a: experts[a]!.id, b: experts[b]!.id, weight: count / elapsed });
+    // Co-recruitment changes slowly: the registry's counts are refreshed every 10 s.
+    if (now >= this.coRecruitedAt + 10) {
+      this.coRecruitedAt = now;
+      this.coRecruited = [];
+      const elapsed = Math.max(now, 1);
+      for (let a = 0; a < this.E; a++) {
+        for (let b = a + 1; b < this.E; b++) {
+          const count = this.pairs[a * this.E + b]!;
+          if (count > 0) this.coRecruited.push({ a: experts[a]!.id, b: experts[b]!.id, weight: count / elapsed });
+        }
       }
     }
-    const placement = place({ workers, experts: demand, coRecruited, targetOccupancy: this.params.targetOccupancy, ...(this.params.clearSeconds > 0 ? { clearSeconds: this.params.clearSeconds } : {}) });
+    const placement = place({ workers, experts: demand, coRecruited: this.coRecruited, targetOccupancy: this.params.targetOccupancy, ...(this.params.clearSeconds > 0 ? { clearSeconds: this.params.clearSeconds } : {}) });
     const gpuById = new Map(this.gpus.map((g) => [g.id, g]));
     for (const gpu of this.gpus) gpu.retired.clear();
     for (const r of placement.retire ?? []) gpuById.get(r.workerId)!.retired.add(this.expertIndex(r.expertId));
@@ -659,6 +671,7 @@ class FleetSim {
       latencySteady: split(this.steadyLatencies),
       offeredSequences: this.offeredWork / window,
       offeredLoad: this.offeredWork / window / capacity,
+      expertsRecruited: this.recruitedEver.reduce((sum, x) => sum + x, 0),
       longestWaitSeconds: this.longestWait,
       utilisation: this.busyArea / (window * this.params.gpus * this.params.gpuSequences),
       loadingShare: this.loadingArea / (window * this.params.gpus),

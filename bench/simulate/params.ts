@@ -13,12 +13,15 @@
  *   104 tokens/s (tenstorrent/tt-inference-server#340); Mixtral 8x7B Q5_K_M with llama.cpp on an
  *   H100: 60.7 tokens/s at one sequence (llama-cpp-python#1017); Qwen3-8B on 2x3090 vLLM FP8 dp2
  *   581 output tok/s batched (r/LocalLLaMA, "Qwen3 throughput benchmarks on 2x 3090").
- *   Assumption: with a full batch (64 sequences of one model) each sequence keeps about 2/3 of its
- *   single-stream speed on an H100 (batched decode is memory-bound and shares the weight reads),
- *   which gives the per-sequence rates below; a 70B-class model is taken at 20 tokens/s.
- * - Weights (GGUF Q4_K_M / Q8_0 file sizes as published on Hugging Face): 8B Q8_0 8.5 GB,
- *   Qwen3-30B-A3B Q4_K_M 18.6 GB, Mixtral 8x7B Q4_K_M 26.4 GB, a 70B Q4_K_M 42.5 GB; plus 8 GB of KV
- *   cache per loaded copy (assumption).
+ *   Assumption: with a full batch each sequence keeps about 2/3 of its single-stream speed
+ *   (batched decode is memory-bound and shares the weight reads), which gives the per-sequence
+ *   rates below (Qwen3-30B-A3B 70, Mixtral 40); the 8B (80) and the 70B-class model (20) are
+ *   assumptions.
+ * - Weights, GGUF file sizes: Qwen3-30B-A3B Q4_K_M 17.28 GB (GOBA-AI-Labs/PrunedHub-Qwen3-30B-A3B
+ *   model card, "original Q4_K_M (17.28 GB)"; bf16 61.10 GB in bartowski/Qwen3-30B-A3B-GGUF),
+ *   Mixtral 8x7B Q4_K_M 26.49 GB (MaziyarPanahi/Mixtral-8x7B-Instruct-v0.1-GGUF, as listed by
+ *   localmodel.run); an 8B Q8_0 8.5 GB and a 70B Q4_K_M 42.5 GB (Llama-3 GGUF listings, not
+ *   re-checked here); plus 8 GB of KV cache per loaded copy (assumption).
  * - Budget: 127 GB of an H200's 141 GB (vLLM's `--gpu-memory-utilization 0.9`, as in its recipes).
  *   The decode rates are H100/A100 figures, so an H200 (1.4x the memory bandwidth) would be faster:
  *   the simulated latencies are on the slow side.
@@ -101,8 +104,8 @@ export const DEFAULT_PARAMS: SimParams = {
   modelSlots: 128,
   classes: [
     { name: "8B Q8_0", memoryGB: 8.5 + KV_GB, share: 0.3, tokensPerSecond: 80 },
-    { name: "Qwen3-30B-A3B Q4_K_M", memoryGB: 18.6 + KV_GB, share: 0.4, tokensPerSecond: 70 },
-    { name: "Mixtral-8x7B Q4_K_M", memoryGB: 26.4 + KV_GB, share: 0.2, tokensPerSecond: 40 },
+    { name: "Qwen3-30B-A3B Q4_K_M", memoryGB: 17.3 + KV_GB, share: 0.4, tokensPerSecond: 70 },
+    { name: "Mixtral-8x7B Q4_K_M", memoryGB: 26.5 + KV_GB, share: 0.2, tokensPerSecond: 40 },
     { name: "70B Q4_K_M", memoryGB: 42.5 + KV_GB, share: 0.1, tokensPerSecond: 20 },
   ],
   loadGBps: 5,

@@ -35,7 +35,8 @@
  *    model may be retired only when it is less useful than what the load brings: its demand per
  *    copy (rate x serviceSeconds / copies) is below the target's unserved demand (cold: its demand,
  *    and at least its backlog, which grows while it waits, so nothing starves; hot: the demand beyond
- *    its copies' slots), and never the last serving copy of an expert with backlog. The worker is
+ *    its copies' slots), and never the last serving copy of an expert with backlog; for a hot
+ *    expert's extra copy, only copies their own expert can spare. The worker is
  *    the one with the fewest sequences left to finish (so the next decision picks it again), then
  *    the least co-recruitment weight, then the id; it starts no other load meanwhile.
  * 7. Order of service: cold experts before replicas, online backlog before batch-only, then the
@@ -178,7 +179,7 @@ export function place(input: PlacementInput): Placement {
     for (let copy = 0; copy < need.copies; copy++) {
       const choice = chooseWorker(need.expert, fleet);
       if (!choice) {
-        const retiring = chooseRetirement(need.expert, unservedDemand(need.expert, fleet), workers, experts, affinity);
+        const retiring = chooseRetirement(need.expert, need.cold, unservedDemand(need.expert, fleet), fleet);
         if (retiring) {
           retiring.worker.loadsNow = true;
           for (const id of retiring.evict) {
@@ -456,14 +457,13 @@ interface Retirement {
   conflict: number;
 }
 
-/** Rule 6: the worker and the busy models to retire there so `expert` can load later; undefined if none. */
-function chooseRetirement(
-  expert: FleetExpertDemand,
-  need: number,
-  workers: readonly WorkerState[],
-  experts: ReadonlyMap<string, FleetExpertDemand>,
-  affinity: ReadonlyMap<string, ReadonlyMap<string, number>>,
-): Retirement | undefined {
+/**
+ * Rule 6: the worker and the busy models to retire there so `expert` can load later; undefined if
+ * none. For another copy of a held (hot) expert, only copies their own expert can spare may go:
+ * otherwise two hot experts would take copies from each other in turn.
+ */
+function chooseRetirement(expert: FleetExpertDemand, cold: boolean, need: number, fleet: Fleet): Retirement | undefined {
+  const { workers, experts, affinity } = fleet;
   let best: Retirement | undefined;
   // The fleet does not change during this call: each model's worth is computed once.
   const worth = new Map<string, { demand: number; retirable: boolean }>();
@@ -481,7 +481,7 @@ function chooseRetirement(
     const candidates = [...worker.held]
       .filter((id) => worker.resident.has(id) && !worker.retiring.has(id))
       .map((id) => ({ id, ...worthOf(id) }))
-      .filter(({ demand, retirable }) => demand < need && retirable)
+      .filter(({ id, demand, retirable }) => demand < need && retirable && (cold || spareCopy(experts.get(id) ?? { ...NO_DEMAND, id }, worker, fleet)))
       .sort((a, b) => a.demand - b.demand || byId(a.id, b.id));
     const evict: string[] = [];
     let used = worker.used;

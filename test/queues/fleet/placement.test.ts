@@ -181,6 +181,18 @@ describe("place", () => {
     expect(later.loads).toEqual([{ workerId: "w2", expertId: "h", evict: ["cheap"] }]);
   });
 
+  it("for a hot expert's extra copy, retires only copies their own expert can spare; a cold expert may take a needed one", () => {
+    const workers = [
+      worker("w1", { budget: 20 * GB, resident: ["h"], inFlight: { h: 8 } }),
+      worker("w2", { budget: 20 * GB, resident: ["other"], inFlight: { other: 5 } }),
+    ];
+    const other = expert("other", { rate: 5, serviceSeconds: 1 });
+    const hot = place(input(workers, [expert("h", { ...waiting(50), rate: 40, serviceSeconds: 1 }), other]));
+    expect(hot.retire).toEqual([]);
+    const cold = place(input(workers, [expert("h"), expert("c", { ...waiting(50), rate: 10, serviceSeconds: 1 }), other]));
+    expect(cold.retire).toEqual([{ workerId: "w2", expertId: "other", reason: "makes room for c" }]);
+  });
+
   it("never retires the last serving copy of an expert with backlog, nor a model more useful than the load", () => {
     const workers = [worker("w1", { budget: 40 * GB, resident: ["a", "b"], inFlight: { a: 1, b: 1 } })];
     const sole = place(input(workers, [expert("a", waiting(1)), expert("b", waiting(1)), expert("new", waiting(50))]));
