@@ -25,7 +25,7 @@ import { mean, measureModel, ownSkillAccuracy, type ModelEntry } from "./measure
 import { parameterCounts, type ModelShape } from "./model.js";
 import { NEXT_RECIPES, NEXT_SHAPE, ZOO_RECIPES } from "./recipes.js";
 import { TASKS, evaluationSet, type Phrasing } from "./tasks.js";
-import { trainAll } from "./train-all.js";
+import { stopTraining, trainAll } from "./train-all.js";
 import { isDone, readStaging, withEntry } from "./staging.js";
 import type { Recipe } from "./train.js";
 
@@ -159,6 +159,8 @@ async function main(): Promise<void> {
     options: { "skip-training": { type: "boolean" }, jobs: { type: "string" }, "checkpoint-every": { type: "string" }, "no-promote": { type: "boolean" } },
   });
   if (values["skip-training"]) return remeasureCommitted();
+  // Stopping lets each training write its checkpoint first; the next build resumes from there.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, stopTraining);
   return buildNext({ jobs: Number(values.jobs ?? 2), checkpointEvery: values["checkpoint-every"] ? Number(values["checkpoint-every"]) : undefined, promote: !values["no-promote"] });
 }
 

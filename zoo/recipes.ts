@@ -82,18 +82,24 @@ export function recipeNamed(name: string): Recipe {
 }
 
 /**
- * The next zoo, trained on the phrasing grammar (zoo/phrasing/): the same six roles, sized by the
- * pilot sweep (zoo/sweep.ts, table in zoo/README.md). Arithmetic is up-weighted in one stage rather
- * than learnt in a second one. Built into zoo/checkpoints/ and promoted into zoo/models/ only when
- * measured better than the committed zoo (zoo/build.ts).
+ * The next zoo, trained on the phrasing grammar (zoo/phrasing/): the same six roles. Shape and
+ * steps chosen by the pilot sweep (zoo/sweep.ts, table in zoo/README.md): at equal CPU time the
+ * current shape learnt faster than a wider one (which costs twice as much per step), so the build's
+ * budget (< 150 minutes on 2 cores, ~0.95 CPU-seconds per step) goes into steps: 2,600 per
+ * specialist, 2,800 for the generalist (six skills), 1,200 for the aggregator (the zoo's default
+ * aggregates by vote). Arithmetic is up-weighted in one stage rather than learnt in a second one.
+ * Built into zoo/checkpoints/ and promoted into zoo/models/ only when measured better (zoo/build.ts).
  */
 export const NEXT_SHAPE: ModelShape = { ...ZOO_SHAPE };
 
-const next = { steps: 2400, batch: 64, learningRate: 2e-3, warmup: 150, synthesis: 0, shape: NEXT_SHAPE, phrasing: "grammar" as const, lengthBuckets: 8 };
+const next = { steps: 2600, batch: 64, learningRate: 2e-3, warmup: 150, synthesis: 0, shape: NEXT_SHAPE, phrasing: "grammar" as const, lengthBuckets: 8 };
+
+const NEXT_STEPS: Record<string, number> = { "zoo-generalist": 2800, "zoo-aggregator": 1200 };
 
 export const NEXT_RECIPES: readonly Recipe[] = ZOO_RECIPES.map(({ then: _then, ...recipe }) => ({
   ...recipe,
   ...next,
+  steps: NEXT_STEPS[recipe.name] ?? next.steps,
   ...(recipe.synthesis > 0 ? { synthesis: recipe.synthesis, batch: recipe.batch } : {}),
   mixture: recipe.name === "zoo-numbers" ? { addition: 2, subtraction: 2, counting: 1 } : recipe.mixture,
 }));

@@ -4,7 +4,7 @@
  * A training that stops early (a signal) leaves its checkpoint; the next call resumes it.
  * `onDone` runs as each model is written (the build measures it then).
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -19,21 +19,33 @@ export interface TrainAllOptions {
   onDone?: (name: string) => Promise<void>;
 }
 
+/** Running trainings, and whether the build was asked to stop (no new training starts then). */
+const running = new Set<ChildProcess>();
+let stopping = false;
+
+/** Asks every running training to checkpoint and exit, and starts no other; idempotent. */
+export function stopTraining(): void {
+  stopping = true;
+  for (const child of running) child.kill("SIGTERM");
+}
+
 export async function trainAll(outDir: string, options: TrainAllOptions): Promise<void> {
   await mkdir(outDir, { recursive: true });
   const queue = [...options.names];
   const failures: string[] = [];
   const worker = async () => {
-    for (let name = queue.shift(); name; name = queue.shift()) {
+    for (let name = queue.shift(); name && !stopping; name = queue.shift()) {
       const log = createWriteStream(join(outDir, `${name}.log`), { flags: "a" });
       const args = [
-        "-n", "10", "npx", "tsx", "zoo/train-one.ts", name, "--out", outDir,
+        // node itself (not npx) so that a stop signal reaches the training directly.
+        "-n", "10", process.execPath, "--import", "tsx", "zoo/train-one.ts", name, "--out", outDir,
         ...(options.next ? ["--next"] : []),
         ...(options.steps ? ["--steps", String(options.steps)] : []),
         ...(options.checkpointEvery ? ["--checkpoint-every", String(options.checkpointEvery)] : []),
       ];
       const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
         const child = spawn("nice", args, { stdio: ["ignore", "pipe", "pipe"] });
+        running.add(child);
         let output = "";
         child.stdout.pipe(log);
         child.stderr.pipe(log);
@@ -42,7 +54,10 @@ export async function trainAll(outDir: string, options: TrainAllOptions): Promis
           const last = chunk.toString().trim().split("\n").at(-1);
           if (last) console.log(last);
         });
-        child.on("close", (status) => resolve({ code: status ?? 1, output }));
+        child.on("close", (status) => {
+          running.delete(child);
+          resolve({ code: status ?? 1, output });
+        });
       });
       if (code !== 0) failures.push(`${name} (exit ${code}; see ${join(outDir, `${name}.log`)})`);
       else if (/: wrote /.test(output)) await options.onDone?.(name);
