@@ -35,7 +35,7 @@
  *    model may be retired only when it is less useful than what the load brings: its demand per
  *    copy (rate x serviceSeconds / copies) is below the target's unserved demand (cold: its demand,
  *    and at least its backlog, which grows while it waits, so nothing starves; hot: the demand beyond
- *    its copies' slots), and never the last serving copy of an expert with backlog; for a hot
+ *    its copies' capacity), and never the last serving copy of an expert with backlog; for a hot
  *    expert's extra copy, only copies their own expert can spare. The worker is
  *    the one with the fewest sequences left to finish (so the next decision picks it again), then
  *    the least co-recruitment weight, then the id; it starts no other load meanwhile.
