@@ -33,7 +33,7 @@ import type { Redis } from "ioredis";
 import { SharedBacklog } from "./shared-backlog.js";
 import { registerFleetMetrics } from "./fleet-metrics.js";
 import { staleAfter } from "../../queues/fleet/registry.js";
-import { recordRecruitment } from "../../queues/fleet/demand.js";
+import { DemandRecorder } from "../../queues/fleet/demand.js";
 import { fleetRateLimitPrefix } from "../../queues/bullmq/names.js";
 
 export interface ServerOptions {
@@ -111,6 +111,7 @@ export async function buildServer(orchestrator: Orchestrator, options: ServerOpt
   let closing: Promise<{ cancelled: number }> | undefined;
   const fleet = options.fleet;
   if (fleet) registerFleetMetrics(metrics.registry, fleet.redis, fleet.prefix, staleAfter(fleet.heartbeatMs));
+  const demand = fleet ? new DemandRecorder(fleet.redis, fleet.prefix) : undefined;
   const shared = fleet ? new SharedBacklog(fleet.redis, fleet.prefix, fleet.replicaId ?? randomUUID(), fleet.heartbeatMs) : undefined;
   const overCapacity = (count: number) =>
     new ConclaveError(
@@ -133,7 +134,7 @@ export async function buildServer(orchestrator: Orchestrator, options: ServerOpt
       return place.release;
     },
     routed(routed) {
-      if (fleet) void recordRecruitment(fleet.redis, fleet.prefix, routed.recruitment.recruits.map((r) => r.expertId)).catch(() => undefined);
+      demand?.record(routed.recruitment.recruits.map((r) => r.expertId));
     },
     markStreamed: (request) => streamed.add(request),
     isClosing: () => closing !== undefined,
@@ -197,6 +198,7 @@ export async function buildServer(orchestrator: Orchestrator, options: ServerOpt
         app.server.closeIdleConnections();
         await closed;
         await shared?.close();
+        await demand?.close();
         return { cancelled };
       })();
       return closing;

@@ -2,7 +2,8 @@
  * Demand the front doors see, shared through Redis for the placement policy: per time bucket
  * (`BUCKET_MS`), how often each expert was recruited and how often each pair of experts was recruited
  * together. Buckets expire on their own; `readDemand` sums the last `WINDOW_BUCKETS` into a rate
- * (recruitments per second) and co-recruitment counts.
+ * (recruitments per second) and co-recruitment counts. A front door counts in memory and writes its
+ * counts once a second (`DemandRecorder`), so a request costs no Redis round trip for it.
  */
 import type { Redis } from "ioredis";
 import { fleetPairsKey, fleetRecruitsKey } from "../bullmq/names.js";
@@ -21,17 +22,73 @@ const pairField = (a: string, b: string) => (a < b ? `${a}\n${b}` : `${b}\n${a}`
 
 /** Counts one request's recruits (best effort: demand is a hint, never worth failing a request). */
 export async function recordRecruitment(redis: Redis, prefix: string, expertIds: readonly string[], now = Date.now()): Promise<void> {
-  const ids = [...new Set(expertIds)];
-  if (ids.length === 0) return;
-  const bucket = bucketOf(now);
-  const ttl = Math.ceil(((WINDOW_BUCKETS + 1) * BUCKET_MS) / 1000);
-  const recruits = fleetRecruitsKey(prefix, bucket);
-  const pairs = fleetPairsKey(prefix, bucket);
-  const batch = redis.multi();
-  for (const id of ids) batch.hincrby(recruits, id, 1);
-  for (let i = 0; i < ids.length; i++) for (let j = i + 1; j < ids.length; j++) batch.hincrby(pairs, pairField(ids[i]!, ids[j]!), 1);
-  batch.expire(recruits, ttl).expire(pairs, ttl);
-  await batch.exec();
+  const counts = new Counts();
+  counts.add(expertIds, now);
+  await counts.write(redis, prefix);
+}
+
+/** Recruit and pair counts per bucket, kept in memory until written. */
+class Counts {
+  private readonly buckets = new Map<number, { recruits: Map<string, number>; pairs: Map<string, number> }>();
+
+  add(expertIds: readonly string[], now: number): void {
+    const ids = [...new Set(expertIds)];
+    if (ids.length === 0) return;
+    const bucket = bucketOf(now);
+    let counts = this.buckets.get(bucket);
+    if (!counts) this.buckets.set(bucket, (counts = { recruits: new Map(), pairs: new Map() }));
+    const bump = (map: Map<string, number>, field: string) => map.set(field, (map.get(field) ?? 0) + 1);
+    for (const id of ids) bump(counts.recruits, id);
+    for (let i = 0; i < ids.length; i++) for (let j = i + 1; j < ids.length; j++) bump(counts.pairs, pairField(ids[i]!, ids[j]!));
+  }
+
+  /** Writes and forgets what was counted, in one pipeline. */
+  async write(redis: Redis, prefix: string): Promise<void> {
+    if (this.buckets.size === 0) return;
+    const ttl = Math.ceil(((WINDOW_BUCKETS + 1) * BUCKET_MS) / 1000);
+    const batch = redis.multi();
+    for (const [bucket, counts] of this.buckets) {
+      const recruits = fleetRecruitsKey(prefix, bucket);
+      const pairs = fleetPairsKey(prefix, bucket);
+      for (const [id, n] of counts.recruits) batch.hincrby(recruits, id, n);
+      for (const [field, n] of counts.pairs) batch.hincrby(pairs, field, n);
+      batch.expire(recruits, ttl).expire(pairs, ttl);
+    }
+    this.buckets.clear();
+    await batch.exec();
+  }
+}
+
+/** A front door's demand: counted in memory per request, written every `flushMs`; `close()` writes the rest (idempotent). */
+export class DemandRecorder {
+  private readonly counts = new Counts();
+  private readonly timer: NodeJS.Timeout;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    flushMs = 1000,
+  ) {
+    this.timer = setInterval(() => void this.flush().catch(() => undefined), flushMs);
+    this.timer.unref();
+  }
+
+  record(expertIds: readonly string[]): void {
+    this.counts.add(expertIds, Date.now());
+  }
+
+  flush(): Promise<void> {
+    return this.counts.write(this.redis, this.prefix);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.timer);
+      await this.flush().catch(() => undefined);
+    })();
+    return this.closing;
+  }
 }
 
 export async function readDemand(redis: Redis, prefix: string, now = Date.now()): Promise<Demand> {

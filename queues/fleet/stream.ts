@@ -4,8 +4,9 @@
  * or `error` (a coded ConclaveError). Redis orders a stream's entries, and a worker writes all of an
  * attempt's records on one connection, so the reader sees the text in generation order.
  *
- * Every write trims the stream (MAXLEN ~) and the stream expires `STREAM_TTL_S` after its last
- * start/final write, so a stream whose reader went away leaks nothing.
+ * Every write trims the stream (MAXLEN ~); a final record (the worker's, or the error the API
+ * appends when it gives up on an attempt) makes the stream expire `STREAM_TTL_S` later, so one whose
+ * reader went away leaks nothing. The reader deletes the stream it finished.
  */
 import type { Redis } from "ioredis";
 import type { GenerateResult } from "../../experts/spec.js";
@@ -60,9 +61,9 @@ export function decodeRecord(fields: readonly string[]): StreamRecord {
   }
 }
 
-/** Appends a record; start and final records also (re)arm the stream's expiry. Never awaited per text piece: one connection keeps the order. */
+/** Appends a record; a final record also arms the stream's expiry. Never awaited per text piece: one connection keeps the order. */
 export function append(redis: Redis, key: string, record: StreamRecord): Promise<unknown> {
   const add = redis.xadd(key, "MAXLEN", "~", MAX_LEN, "*", ...encodeRecord(record));
-  if (record.kind === "text") return add;
+  if (record.kind === "text" || record.kind === "start") return add;
   return Promise.all([add, redis.expire(key, STREAM_TTL_S)]);
 }

@@ -2,7 +2,7 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { fleetWorkersKey } from "../../../queues/bullmq/names.js";
-import { BUCKET_MS, readDemand, recordRecruitment, WINDOW_BUCKETS } from "../../../queues/fleet/demand.js";
+import { BUCKET_MS, DemandRecorder, readDemand, recordRecruitment, WINDOW_BUCKETS } from "../../../queues/fleet/demand.js";
 import { publishEntry, readRegistry, removeEntry, type WorkerEntry } from "../../../queues/fleet/registry.js";
 import { redisServer, startRedis, type TestRedis } from "../../helpers/redis.js";
 
@@ -53,4 +53,19 @@ it.skipIf(!REDIS)("turns recruitments into per-expert rates and co-recruitment c
   expect(demand.rate).toEqual({ a: 2 / seconds, b: 2 / seconds });
   expect(demand.coRecruited).toEqual([{ a: "a", b: "b", weight: 2 }]);
   expect(await client.ttl(`${prefix}:fleet:recruits:50`)).toBeGreaterThan(0);
+});
+
+it.skipIf(!REDIS)("a front door's recorder counts in memory and writes on flush and on close", async () => {
+  const prefix = `recorder${process.pid}`;
+  const recorder = new DemandRecorder(client, prefix, 60_000);
+  recorder.record(["a", "b"]);
+  recorder.record(["a"]);
+  expect((await readDemand(client, prefix)).rate).toEqual({});
+  await recorder.flush();
+  const seconds = (WINDOW_BUCKETS * BUCKET_MS) / 1000;
+  expect((await readDemand(client, prefix)).rate).toEqual({ a: 2 / seconds, b: 1 / seconds });
+  recorder.record(["b"]);
+  await recorder.close();
+  await recorder.close();
+  expect((await readDemand(client, prefix)).rate["b"]).toBe(2 / seconds);
 });
