@@ -60,5 +60,6 @@ describe("MCP tools chained to a tool-calling agent on conclave", () => {
     expect(String((result as ToolMessage).content).length).toBeGreaterThan(0);
     const last = state.messages.at(-1)!;
     expect(AIMessage.isInstance(last) && !(last as AIMessage).tool_calls?.length).toBe(true);
-  });
+    // Two sampled turns of up to 400 tokens: over a minute on a loaded 2-core machine.
+  }, 240_000);
 });
