@@ -9,11 +9,15 @@
  *   conclave --config conclave.yaml profile --validation val.jsonl --out profile.json   (train only)
  *   conclave --config conclave.yaml eval --profile profile.json --train <train> --test <test> --out eval.json
  *
- * then fits the k-nearest-neighbour baseline router on train (routerbench-knn.ts), scores it on test
+ * With two tasks or more it then runs the same commands, unchanged, on `mixed`: every task's train and
+ * test questions pooled (written to the temporary folder), RouterBench's mixed-task setting, which
+ * no setting was tuned on and where the skill tags have to tell the tasks apart (--no-mixed skips it).
+ *
+ * For each, it fits the k-nearest-neighbour baseline router on train (routerbench-knn.ts), scores it on test
  * at the same λ grid, and checks the issue's goals. Writes bench/results/routerbench.json, one SVG
  * chart per task (bench/results/routerbench-<task>.svg, kNN included) and prints the README table.
  *
- *   npm run bench -- routerbench [--data DIR] [--tasks a,b] [--no-write]
+ *   npm run bench -- routerbench [--data DIR] [--tasks a,b] [--no-mixed] [--no-write]
  */
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -169,6 +173,17 @@ function table(results: readonly TaskResult[]): string {
   return lines.join("\n");
 }
 
+/** Every task's train and test lines pooled into mixed.{train,test}.jsonl in a folder under `work`. */
+async function pooled(data: string, tasks: readonly string[], work: string): Promise<string> {
+  const dir = join(work, "mixed-data");
+  await mkdir(dir, { recursive: true });
+  for (const split of ["train", "test"]) {
+    const parts = await Promise.all(tasks.map(async (task) => (await readFile(join(data, `${task}.${split}.jsonl`), "utf8")).trim()));
+    await writeFile(join(dir, `mixed.${split}.jsonl`), `${parts.join("\n")}\n`);
+  }
+  return dir;
+}
+
 export async function benchRouterbench(): Promise<void> {
   const data = arg("data", DEFAULT_DATA);
   if (!existsSync(data)) {
@@ -182,7 +197,9 @@ export async function benchRouterbench(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), "conclave-routerbench-"));
   const results: TaskResult[] = [];
   try {
-    for (const task of tasks) {
+    const runs = tasks.map((task) => ({ task, data }));
+    if (tasks.length >= 2 && !process.argv.includes("--no-mixed")) runs.push({ task: "mixed", data: await pooled(data, tasks, work) });
+    for (const { task, data } of runs) {
       console.log(`routerbench ${task}: import, profile on train, eval on test ...`);
       const result = await runTask(data, task, work);
       results.push(result);
