@@ -10,7 +10,7 @@ import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { GenerateRequest, GenerateResult } from "../../../experts/spec.js";
-import { isConclaveError } from "../../../kernel/errors.js";
+import { ConclaveError, isConclaveError } from "../../../kernel/errors.js";
 import { expertQueue, onlineCancelKey } from "../../../queues/bullmq/names.js";
 import { BATCH_PRIORITY, GENERATE, ONLINE } from "../../../queues/bullmq/jobs.js";
 import { FleetClient } from "../../../queues/fleet/client.js";
@@ -204,6 +204,37 @@ it.skipIf(!REDIS)("a worker takes an online job before batch jobs queued earlier
     await worker?.close(true);
     await runner.close();
     await queue.close();
+    await client.close();
+  }
+});
+
+it.skipIf(!REDIS)("a worker shutting down gracefully before the first token hands the call back, and another worker answers it", async () => {
+  const { prefix, client } = setup();
+  let picked: (() => void) | undefined;
+  const isPicked = new Promise<void>((resolve) => (picked = resolve));
+  const leaving = await fakeProcess(prefix, "leaving", "x", (_id, req) => {
+    picked?.();
+    return new Promise<GenerateResult>((_resolve, reject) => req.signal?.addEventListener("abort", () => reject(new ConclaveError("ABORTED", "worker closing"))));
+  });
+  try {
+    const pieces: string[] = [];
+    const answer = client.submit("x", request((text) => pieces.push(text)));
+    await isPicked;
+    const staying = await fakeProcess(prefix, "staying", "x", async (_id, req) => {
+      req.onText?.("ok");
+      return result("ok");
+    });
+    try {
+      await leaving.close();
+      expect((await answer).text).toBe("ok");
+      expect(pieces).toEqual(["ok"]);
+      // Handed back, the same attempt ran again: the client never had to give it up and cancel it.
+      expect(await connection.keys(`${prefix}:fleet:cancel:*`)).toEqual([]);
+    } finally {
+      await staying.close();
+    }
+  } finally {
+    await leaving.close();
     await client.close();
   }
 });
