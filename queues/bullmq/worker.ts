@@ -156,6 +156,12 @@ export async function runWorker(engine: WorkerEngine, options: RunWorkerOptions)
 
   const budget = engine.budget.ram;
   let switches = 0;
+  /**
+   * Fleet mode: experts whose queue this worker opened to load them, until resident. Published as
+   * loading at once, so no other worker's placement sees the model as cold and loads it too in the
+   * time before the first job reaches the scheduler.
+   */
+  const opening = new Set<string>();
   let starts = 0;
 
   const startDraining = async (lane: Lane, resident: boolean) => {
@@ -178,7 +184,7 @@ export async function runWorker(engine: WorkerEngine, options: RunWorkerOptions)
       id,
       budget,
       resident: held.filter(([, s]) => s.resident).map(([expertId]) => expertId),
-      loading: held.filter(([, s]) => s.loading === true).map(([expertId]) => expertId),
+      loading: [...new Set([...held.filter(([, s]) => s.loading === true).map(([expertId]) => expertId), ...[...opening].filter((e) => !stats[e]?.resident)])],
       inFlight: Object.fromEntries(held.filter(([, s]) => s.inFlight + s.backlog > 0).map(([expertId, s]) => [expertId, s.inFlight + s.backlog])),
       serves,
       loads: Object.fromEntries(held.filter(([, s]) => s.loads > 0).map(([expertId, s]) => [expertId, s.loads])),
@@ -232,9 +238,16 @@ export async function runWorker(engine: WorkerEngine, options: RunWorkerOptions)
     for (const lane of lanes.values()) {
       // A holder keeps its lane open while idle (placement lists only experts with backlog): the next
       // online job is then taken the moment it is queued, not at the next tick.
-      const wanted = mine.has(lane.expertId) || (lane.draining && (residency[lane.expertId]?.resident ?? false));
-      if (wanted && !lane.draining) await startDraining(lane, residency[lane.expertId]?.resident ?? false);
-      else if (!wanted && lane.draining) {
+      const resident = residency[lane.expertId]?.resident ?? false;
+      if (resident || !lane.draining) opening.delete(lane.expertId);
+      const wanted = mine.has(lane.expertId) || (lane.draining && resident);
+      if (wanted && !lane.draining) {
+        await startDraining(lane, resident);
+        if (!resident) {
+          opening.add(lane.expertId);
+          await heartbeat();
+        }
+      } else if (!wanted && lane.draining) {
         lane.draining = false;
         chain(lane, () => lane.worker.pause());
       }
