@@ -42,7 +42,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 async function buildNext(options: { jobs: number; checkpointEvery?: number; promote: boolean }): Promise<void> {
-  const started = performance.now();
+  const startedAt = performance.now();
   const test = evaluationSet("test", TEST_PER_SKILL, 0, "grammar");
   let staging = await readStaging(STAGING_MANIFEST);
   // Measured one at a time as trainings finish (two may finish together).
@@ -60,7 +60,13 @@ async function buildNext(options: { jobs: number; checkpointEvery?: number; prom
   const written: Recipe[] = [];
   for (const r of pending) if ((await exists(join(STAGING_DIR, `${r.name}.gguf`))) && (await exists(join(STAGING_DIR, `${r.name}.train.json`)))) written.push(r);
   for (const r of written) await record(r.name);
-  const toTrain = pending.filter((r) => !written.includes(r)).map((r) => r.name);
+  // Started ones first (a finished model sooner), then longest first (two workers end together).
+  const started = new Set<string>();
+  for (const r of pending) if (await exists(join(STAGING_DIR, `${r.name}.ckpt`))) started.add(r.name);
+  const toTrain = pending
+    .filter((r) => !written.includes(r))
+    .sort((a, b) => Number(started.has(b.name)) - Number(started.has(a.name)) || b.steps - a.steps)
+    .map((r) => r.name);
   console.log(`next zoo: ${NEXT_RECIPES.length - pending.length} done, ${written.length} to measure, training ${toTrain.join(", ") || "nothing"}`);
   await trainAll(STAGING_DIR, { jobs: options.jobs, names: toTrain, next: true, checkpointEvery: options.checkpointEvery, onDone: record });
   await measuring;
@@ -75,7 +81,7 @@ async function buildNext(options: { jobs: number; checkpointEvery?: number; prom
   console.log(`own-skill accuracy on held-out families: next ${comparison.next.mean} vs committed ${comparison.committed.mean}`);
   if (!comparison.better) console.log("the next zoo is not better: the committed zoo stays");
   else if (!options.promote) console.log("better, not promoted (--no-promote)");
-  else await promote(staging.models, (performance.now() - started) / 1000);
+  else await promote(staging.models, (performance.now() - startedAt) / 1000);
 }
 
 /** Both zoos on the same grammar test split: each answering model's accuracy on its own skills. */
