@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     phrasing: "grammar",
     lengthBuckets: 8,
   };
+  const run = { id: `${config}-${mixtureName}-${steps}`, config, mixture: mixtureName };
   const items = evaluationSet("val", Number(values["per-skill"] ?? 40), 0, "grammar").filter((item) => item.skill in mixture);
   const prompts = items.map((item) => promptOf(item.question));
   // CPU seconds as well as wall seconds: three other people share the two cores, so wall time
@@ -89,12 +90,22 @@ async function main(): Promise<void> {
       evalSeconds += (performance.now() - evalStarted) / 1000;
       evalCpu += cpu() - evalCpuStarted;
       points.push({ step, seconds: Math.round(trainSeconds), cpuSeconds: Math.round(trainCpu), accuracy: overall, perSkill, loss: lastLoss });
-      console.log(`${recipe.name} step ${step}: held-out-family accuracy ${overall} ${JSON.stringify(perSkill)} after ${trainSeconds.toFixed(0)} s`);
+      console.log(`${recipe.name} step ${step}: held-out-family accuracy ${overall} ${JSON.stringify(perSkill)} after ${trainSeconds.toFixed(0)} s (${trainCpu.toFixed(0)} s CPU)`);
+      // Recorded at every point, so that a run cut short still counts for what it measured.
+      const result = { steps, batch, shape, msPerStep: Math.round((trainSeconds * 1000) / step), cpuMsPerStep: Math.round((trainCpu * 1000) / step), points: [...points] };
+      saving = saving.then(() => record(run, result));
     },
   });
-  const record = { config, mixture: mixtureName, shape, batch, ...parameterCounts(shape), msPerStep: Math.round((trainSeconds * 1000) / steps), cpuMsPerStep: Math.round(((points.at(-1)?.cpuSeconds ?? 0) * 1000) / steps), points, at: new Date().toISOString() };
-  const previous = await readFile(SWEEP_FILE, "utf8").then((text) => JSON.parse(text) as unknown[], () => []);
-  await writeFile(SWEEP_FILE, `${JSON.stringify([...previous, record], null, 2)}\n`);
+  await saving;
+}
+
+let saving = Promise.resolve();
+
+/** Replaces this run's record in zoo/sweep.json (one record per run id). */
+async function record(run: { id: string; config: string; mixture: string }, result: Record<string, unknown> & { shape: ModelShape }): Promise<void> {
+  const previous = await readFile(SWEEP_FILE, "utf8").then((text) => JSON.parse(text) as Array<{ id: string }>, () => []);
+  const entry = { ...run, ...result, ...parameterCounts(result.shape), at: new Date().toISOString() };
+  await writeFile(SWEEP_FILE, `${JSON.stringify([...previous.filter((r) => r.id !== run.id), entry], null, 2)}\n`);
 }
 
 main().then(
