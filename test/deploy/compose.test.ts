@@ -10,6 +10,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, it, expect } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { parseConfig } from "../../orchestrator/config/load.js";
 // The schema declares draft 2019-09, so the matching Ajv class (ajv 8, via fastify).
 import Ajv2019Module from "ajv/dist/2019.js";
 import type { ErrorObject, ValidateFunction } from "ajv";
@@ -254,6 +255,17 @@ describe("docker-compose.yml deployment properties", () => {
     expect(config.models?.dir).toBe("/models");
     expect(config.server?.port ?? 8080).toBe(8080);
     expect(config.server?.execution).toBe("fleet");
+  });
+
+  it("keeps batch files in the shared batches volume: the config's paths, resolved as the containers resolve them", () => {
+    // Relative paths in a config resolve from the config file's folder, /config in the containers
+    // (a read-only bind mount of one file), so the default ./data/batches would land outside the
+    // `batches` volume that api and workers share.
+    const source = interpolationDefault(mountAt(service("api"), "/config/conclave.yaml")!.source);
+    const config = parseConfig(parseYaml(read(source)), "/config", source);
+    expect(mountAt(service("api"), "/data/batches")).toBeDefined();
+    expect(config.batches.dir).toBe("/data/batches");
+    expect(config.models.dir).toBe("/models");
   });
 });
 
