@@ -30,6 +30,16 @@ return {1, total}`;
 
 const RENEW = `${NOW} redis.call('HSET', KEYS[2], ARGV[1], now + tonumber(ARGV[2])) return 1`;
 
+/**
+ * KEYS: counts. ARGV: replica. Gives a place back, never below zero: when this replica's lease lapsed
+ * while it lived (a stalled event loop, Redis out of reach for three heartbeats), another replica's
+ * admit dropped its count, and the requests it had admitted end afterwards; decrementing past zero
+ * would leave a negative count that lets the replica exceed the limit by as much for good.
+ */
+const RELEASE = `local n = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if n > 0 then redis.call('HINCRBY', KEYS[1], ARGV[1], -1) end
+return 1`;
+
 export class SharedBacklog {
   private readonly counts: string;
   private readonly leases: string;
@@ -65,7 +75,7 @@ export class SharedBacklog {
       release: () => {
         if (released) return;
         released = true;
-        void this.redis.hincrby(this.counts, this.replicaId, -1).catch(() => undefined);
+        void this.redis.eval(RELEASE, 1, this.counts, this.replicaId).catch(() => undefined);
       },
     };
   }

@@ -55,3 +55,29 @@ it.skipIf(!REDIS)("bounds the online requests of all replicas together, and forg
     await Promise.all([a.close(), b.close(), dead.close()]);
   }
 });
+
+it.skipIf(!REDIS)("a live replica whose lease lapsed and whose count was dropped does not go below zero when its requests end", async () => {
+  const prefix = `backlog-lapse${process.pid}`;
+  const counts = `${fleetBacklogKey(prefix)}:counts`;
+  const a = new SharedBacklog(client, prefix, "a", 1000);
+  const b = new SharedBacklog(client, prefix, "b", 1000);
+  try {
+    const one = release(await a.admit(2));
+    const two = release(await a.admit(2));
+    // a stalls past its lease (no renewal for three heartbeats): b's next admit drops a's fields.
+    await client.hset(`${fleetBacklogKey(prefix)}:leases`, "a", 0);
+    release(await b.admit(2))();
+    // a's two requests end after their count was dropped.
+    one();
+    two();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(Number((await client.hget(counts, "a")) ?? "0")).toBeGreaterThanOrEqual(0);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // b's release lands
+    // Idle now: the bound holds again, two places and no more.
+    release(await a.admit(2));
+    release(await a.admit(2));
+    expect(await a.admit(2)).toEqual({ full: 2 });
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+});
