@@ -21,5 +21,10 @@ export interface ServerContext {
   /** Streams record their own metrics when the last byte is written. */
   markStreamed(request: FastifyRequest): void;
   isClosing(): boolean;
+  /**
+   * Fleet mode: how many of the pool's experts a live worker serves now (from the residency registry),
+   * or undefined when Redis does not answer within a heartbeat. This replica generates nothing itself.
+   */
+  fleetAvailable?(): Promise<number | undefined>;
 }
 

@@ -32,7 +32,7 @@ import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { SharedBacklog } from "./shared-backlog.js";
 import { registerFleetMetrics } from "./fleet-metrics.js";
-import { staleAfter } from "../../queues/fleet/registry.js";
+import { readRegistry, staleAfter } from "../../queues/fleet/registry.js";
 import { DemandRecorder } from "../../queues/fleet/demand.js";
 import { fleetRateLimitPrefix } from "../../queues/bullmq/names.js";
 
@@ -124,6 +124,7 @@ export async function buildServer(orchestrator: Orchestrator, options: ServerOpt
     settings,
     inFlight,
     metrics,
+    ...(fleet ? { fleetAvailable: () => fleetAvailable(fleet, [...orchestrator.statuses.keys()]) } : {}),
     async admit() {
       if (closing) throw new ConclaveError("CLOSED", "the server is shutting down");
       // Online requests only: a large batch queued on the same experts must not turn chat away.
@@ -204,4 +205,22 @@ export async function buildServer(orchestrator: Orchestrator, options: ServerOpt
       return closing;
     },
   };
+}
+
+/** The experts of `ids` that a live worker of the fleet serves; undefined when Redis does not answer within a heartbeat. */
+async function fleetAvailable(fleet: NonNullable<ServerOptions["fleet"]>, ids: string[]): Promise<number | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), fleet.heartbeatMs);
+  });
+  try {
+    const registry = await Promise.race([readRegistry(fleet.redis, fleet.prefix, staleAfter(fleet.heartbeatMs)), late]);
+    if (!registry) return undefined;
+    const live = registry.workers.filter((w) => w.alive);
+    return ids.filter((id) => live.some((w) => id in w.serves)).length;
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
 }

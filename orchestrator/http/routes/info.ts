@@ -87,8 +87,10 @@ export function infoRoutes(app: FastifyInstance, context: ServerContext): void {
   app.get("/healthz", { schema: { summary: "Liveness", tags: ["operations"] } }, async () => ({ status: "ok" }));
 
   app.get("/readyz", { schema: { summary: "Readiness: not shutting down and at least one expert can serve", tags: ["operations"] } }, async (_request, reply) => {
-    const available = [...orchestrator.statuses.values()].filter((s) => !s.unavailable).length;
-    if (context.isClosing()) return reply.code(503).send({ status: "shutting_down", available_experts: available });
+    // Fleet mode: the workers generate, so what counts is what live workers serve, not this process.
+    const available = context.fleetAvailable ? await context.fleetAvailable() : [...orchestrator.statuses.values()].filter((s) => !s.unavailable).length;
+    if (context.isClosing()) return reply.code(503).send({ status: "shutting_down", available_experts: available ?? 0 });
+    if (available === undefined) return reply.code(503).send({ status: "fleet_unreachable", available_experts: 0 });
     if (available === 0) return reply.code(503).send({ status: "no_expert_available", available_experts: 0 });
     return { status: "ready", available_experts: available };
   });

@@ -57,3 +57,16 @@ it.skipIf(!REDIS)("shows every worker of the fleet registry in /metrics, alive o
   expect(text).toContain('conclave_fleet_model_loads_total{worker="gpu0",expert="zoo-numbers"} 1');
   expect(text).toContain('conclave_fleet_expert_served_total{worker="gpu0",expert="zoo-numbers"} 5');
 });
+
+it.skipIf(!REDIS)("is ready only while a live worker serves an expert: a front door generates nothing itself", async () => {
+  const prefix = `shared${process.pid}`;
+  const ready = async () => {
+    const response = await replicas[0]!.app.inject({ method: "GET", url: "/readyz" });
+    return { code: response.statusCode, body: response.json() as { status: string; available_experts: number } };
+  };
+  // The models load fine in this process, but no worker serves any of them.
+  expect(await ready()).toEqual({ code: 503, body: { status: "no_expert_available", available_experts: 0 } });
+  const entry = { budget: 1, resident: [], loading: [], inFlight: {}, loads: {}, served: {}, failed: {}, cancelled: 0 };
+  await publishEntry(client, prefix, { ...entry, id: "gpu-ready", serves: { "zoo-numbers": { memory: 1, slots: 4 }, "zoo-letters": { memory: 1, slots: 4 }, unknown: { memory: 1, slots: 1 } } });
+  expect(await ready()).toEqual({ code: 200, body: { status: "ready", available_experts: 2 } });
+});
