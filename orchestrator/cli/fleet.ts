@@ -16,10 +16,18 @@ export function fleetRedisUrl(env: Record<string, string | undefined>): string {
   return url;
 }
 
-/** The expert-call client of a front door in fleet mode; undefined when the config runs experts locally. */
-export function fleetClientFor(config: Readonly<Config>, env: Record<string, string | undefined>): FleetClient | undefined {
+/**
+ * The expert-call client of a front door in fleet mode; undefined when the config runs experts locally.
+ * `warn` hears of a Redis outage once (until the connection is back).
+ */
+export function fleetClientFor(config: Readonly<Config>, env: Record<string, string | undefined>, warn?: (text: string) => void): FleetClient | undefined {
   if (config.server.execution !== "fleet") return undefined;
-  return new FleetClient({ redisUrl: fleetRedisUrl(env), prefix: config.batches.queue.prefix, heartbeatMs: config.server.heartbeatMs });
+  return new FleetClient({
+    redisUrl: fleetRedisUrl(env),
+    prefix: config.batches.queue.prefix,
+    heartbeatMs: config.server.heartbeatMs,
+    ...(warn ? { onError: (error: Error) => warn(`warning: fleet Redis unreachable (${error.message}); expert calls wait until it answers`) } : {}),
+  });
 }
 
 /** A worker's part of the fleet: online jobs run on this process's scheduler at online priority. */

@@ -50,7 +50,7 @@ async function withOrchestrator<T>(
   frontDoor = false,
 ): Promise<T> {
   const config = await loadConfig(configPath ?? process.env["CONCLAVE_CONFIG"]);
-  const fleet = frontDoor ? fleetClientFor(config, process.env) : undefined;
+  const fleet = frontDoor ? fleetClientFor(config, process.env, err) : undefined;
   const orchestrator = await Orchestrator.create(config, { notice: (message) => err(`note: ${message}`), ...(fleet ? { expertCalls: fleet } : {}) }).catch(async (error: unknown) => {
     await fleet?.close();
     throw error;

@@ -32,6 +32,8 @@ export interface FleetClientOptions {
   heartbeatMs: number;
   /** Attempts of a call whose worker died before any text went out. */
   maxAttempts?: number;
+  /** Redis out of reach: called once per outage (at the first error after a connection was ready, or at start). */
+  onError?: (error: Error) => void;
 }
 
 type AttemptEnd = { result: GenerateResult } | { lost: string; streamed: boolean };
@@ -43,10 +45,19 @@ export class FleetClient {
   private readonly queues = new Map<string, Queue>();
   private readonly known = new Set<string>();
   private closing: Promise<void> | undefined;
+  private outage = false;
 
   constructor(private readonly options: FleetClientOptions) {
     this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    // A listener on every connection: without one ioredis prints each reconnection error with its stack.
+    this.redis.on("error", this.reportError).on("ready", () => (this.outage = false));
   }
+
+  private readonly reportError = (error: Error): void => {
+    if (this.outage || this.closing) return;
+    this.outage = true;
+    this.options.onError?.(error);
+  };
 
   private get prefix(): string {
     return this.options.prefix;
@@ -115,6 +126,7 @@ export class FleetClient {
 
   private newReader(): Redis {
     const reader = this.redis.duplicate();
+    reader.on("error", this.reportError);
     this.readers.add(reader);
     return reader;
   }
