@@ -85,6 +85,8 @@ export class FleetClient {
     let queue = this.queues.get(expertId);
     if (!queue) {
       queue = new Queue(expertQueue(this.prefix, expertId), { connection: this.redis, prefix: this.prefix });
+      // BullMQ prints an error event with no listener (each reconnection attempt of the shared connection).
+      queue.on("error", this.reportError);
       this.queues.set(expertId, queue);
     }
     return queue;

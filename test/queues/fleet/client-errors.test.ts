@@ -5,6 +5,7 @@
  */
 import { afterEach, expect, it, vi } from "vitest";
 import { FleetClient } from "../../../queues/fleet/client.js";
+import { redisServer, startRedis } from "../../helpers/redis.js";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -21,5 +22,26 @@ it("reports a Redis outage once, and never as an unhandled ioredis error event",
     expect(reported[0]!.message).toMatch(/ECONNREFUSED/);
   } finally {
     await client.close();
+  }
+});
+
+const REDIS = redisServer();
+
+it.skipIf(!REDIS)("stays quiet when Redis goes away after its expert queues were opened", async () => {
+  const redis = await startRedis(REDIS);
+  const reported: Error[] = [];
+  const client = new FleetClient({ redisUrl: redis.url, prefix: `errors${process.pid}`, heartbeatMs: 100, onError: (error) => reported.push(error) });
+  try {
+    // A call opens the expert's queue (and a reader); no worker serves it, so it ends after three heartbeats.
+    await expect(client.submit("x", { messages: [{ role: "user", content: "hi" }], params: { maxTokens: 1 } })).rejects.toMatchObject({ code: "NO_EXPERT_AVAILABLE" });
+    const printed = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    await redis.stop();
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    // BullMQ's Queue prints an error event nobody listens to with console.error.
+    expect(printed.mock.calls.map((call) => String(call[0]))).toEqual([]);
+    expect(reported).toHaveLength(1);
+  } finally {
+    await client.close();
+    await redis.stop();
   }
 });
