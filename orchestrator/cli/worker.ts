@@ -42,7 +42,7 @@ export async function workerCommand(orchestrator: Orchestrator, options: WorkerC
     redisUrl,
     ...(options.workerId ? { workerId: options.workerId } : {}),
     ...(fleet ? { fleet } : {}),
-    onError: (error) => options.print(`warning: ${error.message}`),
+    onError: quietRepeats((text) => options.print(text), REPEAT_WINDOW_MS, (error: Error) => `warning: ${error.message}`),
   });
   options.print(
     `conclave worker ${handle.id} on ${safeUrl(redisUrl)}: draining ${prefix}-expert-* and ${prefix}-aggregate with ${experts.join(", ")}` +
@@ -58,4 +58,21 @@ export async function workerCommand(orchestrator: Orchestrator, options: WorkerC
       `aggregated ${stats.processed["aggregate"] ?? 0} instance(s); ${stats.switches} model switch(es)`,
   );
   return stats;
+}
+
+/** A warning already printed is not printed again within this window (a Redis outage repeats it per connection, per retry). */
+const REPEAT_WINDOW_MS = 60_000;
+
+/** Prints what `format` makes of each error, except a text printed less than `windowMs` ago. */
+export function quietRepeats<E>(print: (text: string) => void, windowMs: number, format: (error: E) => string, now: () => number = Date.now): (error: E) => void {
+  const printed = new Map<string, number>();
+  return (error) => {
+    const text = format(error);
+    const at = now();
+    const last = printed.get(text);
+    if (last !== undefined && at - last < windowMs) return;
+    if (printed.size >= 100) for (const [key, time] of printed) if (at - time >= windowMs) printed.delete(key);
+    printed.set(text, at);
+    print(text);
+  };
 }

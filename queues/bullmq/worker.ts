@@ -138,7 +138,7 @@ export async function runWorker(engine: WorkerEngine, options: RunWorkerOptions)
     void janitor.startStalledCheckTimer().catch(onError);
     lane = {
       expertId,
-      queue: new Queue(name, { connection: redis, prefix }),
+      queue: new Queue(name, { connection: redis, prefix }).on("error", onError),
       // Fleet mode takes a second round of jobs ahead: they wait in this process's scheduler, so a
       // freed sequence starts the next call at once, not after BullMQ's finish-and-fetch round trips.
       worker: watch(new Worker(name, processor, { ...common, concurrency: fleet ? 2 * slots : slots })),
@@ -209,7 +209,8 @@ export async function runWorker(engine: WorkerEngine, options: RunWorkerOptions)
   const queues = new Map<string, Queue>();
   const queueOf = (expertId: string): Queue => {
     let queue = queues.get(expertId);
-    if (!queue) queues.set(expertId, (queue = new Queue(expertQueue(prefix, expertId), { connection: redis, prefix })));
+    // An error event with no listener BullMQ prints with console.error, at every reconnection attempt.
+    if (!queue) queues.set(expertId, (queue = new Queue(expertQueue(prefix, expertId), { connection: redis, prefix }).on("error", onError)));
     return queue;
   };
 

@@ -45,6 +45,9 @@ export class OnlineRunner {
   /** Subscribes to cancellations; call once before jobs run. */
   async start(): Promise<void> {
     this.subscriber = this.redis.duplicate();
+    // Without a listener ioredis prints every reconnection error with its stack; the worker reports
+    // the outage through its BullMQ workers, which share the connection this one duplicates.
+    this.subscriber.on("error", () => undefined);
     this.subscriber.on("message", (_channel: string, jobId: string) => {
       this.running.get(jobId)?.abort(new ConclaveError("ABORTED", "the client cancelled the request"));
     });

@@ -59,10 +59,13 @@ async function ping(url: string): Promise<boolean> {
   }
 }
 
-/** Starts a server and resolves once it answers PING; rejects with its exit code if it dies first. */
-export async function startRedis(binary = redisServer()): Promise<TestRedis> {
+/**
+ * Starts a server and resolves once it answers PING; rejects with its exit code if it dies first.
+ * `port`: a given one (to bring a stopped server back where its clients reconnect), else a free one.
+ */
+export async function startRedis(binary = redisServer(), port?: number): Promise<TestRedis> {
   if (!binary) throw new Error(REDIS.installHint);
-  const port = await freePort();
+  port ??= await freePort();
   const child: ChildProcess = spawn(binary, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
     stdio: "ignore",
   });
