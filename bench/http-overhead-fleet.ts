@@ -7,15 +7,13 @@
  * back through Redis) on the same cores and the same event loop as the in-process rows, without a
  * second process's scheduling noise. `undefined` when no Redis can be had.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
-import { Redis } from "ioredis";
 import type { Config } from "../orchestrator/config/schema.js";
 import { Orchestrator } from "../orchestrator/orchestrator.js";
 import { buildServer } from "../orchestrator/http/server.js";
 import { FleetClient } from "../queues/fleet/client.js";
 import { place } from "../queues/fleet/placement.js";
 import { runWorker } from "../queues/bullmq/worker.js";
+import { findRedisServer, startRedis } from "../test/helpers/redis.js";
 
 export interface FleetServer {
   /** POST /v1/chat/completions of the fleet-mode front door. */
@@ -23,34 +21,11 @@ export interface FleetServer {
   close(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
-async function redisFor(): Promise<{ url: string; stop(): void } | undefined> {
+/** REDIS_URL when set, else a private redis-server (test/helpers/redis.ts, as the batch-queues bench does). */
+async function redisFor(): Promise<{ url: string; stop(): Promise<void> | void } | undefined> {
   if (process.env["REDIS_URL"]) return { url: process.env["REDIS_URL"], stop: () => undefined };
-  const binary = process.env["REDIS_SERVER"] ?? "redis-server";
-  if (spawnSync(binary, ["--version"]).status !== 0) return undefined;
-  const port = await freePort();
-  const child: ChildProcess = spawn(binary, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-  const url = `redis://127.0.0.1:${port}`;
-  for (;;) {
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on("error", () => undefined);
-    const up = await probe.connect().then(() => true, () => false);
-    probe.disconnect();
-    if (up) break;
-    if (child.exitCode !== null) throw new Error(`${binary} exited (${child.exitCode}) before answering on port ${port}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return { url, stop: () => void child.kill("SIGKILL") };
+  const binary = findRedisServer();
+  return binary ? startRedis(binary) : undefined;
 }
 
 export async function fleetServer(config: Readonly<Config>): Promise<FleetServer | undefined> {
