@@ -85,9 +85,8 @@ interface ExpertState {
   spec: SchedulableExpert;
   resident: boolean;
   loading: boolean;
-  /** Aborts the load in progress; `cancelling` once the policy asked for that. */
+  /** Aborts the load in progress; its signal is aborted once the policy cancelled the load. */
   loadAbort: AbortController | undefined;
-  cancelling: boolean;
   inFlight: number;
   servedSinceLoad: number;
   lastUsedAt: number;
@@ -135,7 +134,6 @@ export class Scheduler {
         resident: !spec.local,
         loading: false,
         loadAbort: undefined,
-        cancelling: false,
         inFlight: 0,
         servedSinceLoad: 0,
         lastUsedAt: 0,
@@ -202,7 +200,6 @@ export class Scheduler {
       case "refuse":
         return this.fail(expert, new ConclaveError("MODEL_TOO_LARGE", decision.reason));
       case "cancel-load":
-        expert.cancelling = true;
         expert.loadAbort?.abort(new ConclaveError("ABORTED", `load of ${expert.spec.id} cancelled: ${decision.reason}`));
         return;
       default: {
@@ -287,7 +284,6 @@ export class Scheduler {
       },
     ).finally(() => {
       expert.loading = false;
-      expert.cancelling = false;
       expert.loadAbort = undefined;
       this.pump();
     });
@@ -333,7 +329,7 @@ export class Scheduler {
           local: expert.spec.local,
           resident: expert.resident,
           loading: expert.loading,
-          cancelling: expert.cancelling,
+          cancelling: expert.loadAbort?.signal.aborted ?? false,
           memory: expert.spec.memory,
           slots: expert.spec.slots,
           inFlight: expert.inFlight,
