@@ -96,12 +96,31 @@ const next = { steps: 2600, batch: 64, learningRate: 2e-3, warmup: 150, synthesi
 
 // Reversal and upper-casing (copying a word found anywhere in the question) were still at 0 after
 // 1,200 sweep steps while the loss kept falling: the models with those skills get more steps.
-const NEXT_STEPS: Record<string, number> = { "zoo-letters": 3000, "zoo-add-spell": 3000, "zoo-generalist": 3000, "zoo-aggregator": 1000 };
+const NEXT_STEPS: Record<string, number> = { "zoo-letters": 3000, "zoo-add-spell": 3000, "zoo-sub-sort": 3400, "zoo-generalist": 3000, "zoo-aggregator": 800 };
+
+/**
+ * Scrambled frames and drills (zoo/phrasing/augment.ts). The first three models were trained on
+ * the families' own phrasing first; measured on held-out families they failed the structures
+ * training never showed (a word operand first: "'nnke' backwards" 6/51, "{w} in capitals" 4/58)
+ * and three-digit arithmetic (answers of the right size, wrong digits: addition 0.20). So they get
+ * a second stage with both, and the models trained after them have both from the start.
+ */
+const AUGMENTED_FROM_START: Record<string, { augment: number; drill: number }> = {
+  "zoo-sub-sort": { augment: 0.3, drill: 0.35 },
+  "zoo-generalist": { augment: 0.3, drill: 0.3 },
+};
+const SECOND_STAGE: Record<string, NonNullable<Recipe["then"]>> = {
+  "zoo-numbers": { steps: 2200, learningRate: 2e-3, warmup: 100, mixture: { addition: 2, subtraction: 2, counting: 1.5 }, augment: 0.3, drill: 0.4 },
+  "zoo-letters": { steps: 800, learningRate: 1.5e-3, warmup: 50, mixture: { reversal: 1, sorting: 1.2, uppercase: 0.6 }, augment: 0.4, drill: 0.1 },
+  "zoo-add-spell": { steps: 1800, learningRate: 2e-3, warmup: 100, mixture: { addition: 2, reversal: 1, uppercase: 0.6 }, augment: 0.35, drill: 0.3 },
+};
 
 export const NEXT_RECIPES: readonly Recipe[] = ZOO_RECIPES.map(({ then: _then, ...recipe }) => ({
   ...recipe,
   ...next,
   steps: NEXT_STEPS[recipe.name] ?? next.steps,
   ...(recipe.synthesis > 0 ? { synthesis: recipe.synthesis, batch: recipe.batch } : {}),
-  mixture: recipe.name === "zoo-numbers" ? { addition: 2, subtraction: 2, counting: 1 } : recipe.mixture,
+  mixture: recipe.name === "zoo-numbers" ? { addition: 2, subtraction: 2, counting: 1 } : recipe.name === "zoo-sub-sort" ? { subtraction: 2, sorting: 1.2, counting: 1.2 } : recipe.mixture,
+  ...AUGMENTED_FROM_START[recipe.name],
+  ...(SECOND_STAGE[recipe.name] ? { then: SECOND_STAGE[recipe.name] } : {}),
 }));

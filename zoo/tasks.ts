@@ -7,6 +7,7 @@
  */
 import { hashString, mulberry32 } from "../kernel/prng.js";
 import { familiesOf } from "./phrasing/families.js";
+import { drillFamily, scrambleFrame } from "./phrasing/augment.js";
 import { phrase } from "./phrasing/grammar.js";
 
 export type Split = "train" | "val" | "test";
@@ -170,9 +171,15 @@ function fill(phrasing: string, values: Record<string, string>): string {
   return phrasing.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? "");
 }
 
+/** Shares of grammar training questions drawn as scrambled frames or drills (zoo/phrasing/augment.ts). */
+export interface Augmentation {
+  augment?: number;
+  drill?: number;
+}
+
 /** One question of `skill` whose operands belong to `split`; held-out phrasings only outside train. */
-export function drawItem(skill: string, split: Split, random: () => number, phrasing: Phrasing = "fixed"): TaskItem {
-  if (phrasing === "grammar") return drawGrammarItem(skill, split, random);
+export function drawItem(skill: string, split: Split, random: () => number, phrasing: Phrasing = "fixed", augmentation: Augmentation = {}): TaskItem {
+  if (phrasing === "grammar") return drawGrammarItem(skill, split, random, split === "train" ? augmentation : {});
   const task = taskOf(skill);
   for (;;) {
     const drawn = task.draw(random, false);
@@ -185,14 +192,22 @@ export function drawItem(skill: string, split: Split, random: () => number, phra
 }
 
 /** A question in a phrasing family of `split` (only such families), operands of `split`. */
-function drawGrammarItem(skill: string, split: Split, random: () => number): TaskItem {
+function drawGrammarItem(skill: string, split: Split, random: () => number, augmentation: Augmentation): TaskItem {
   const task = taskOf(skill);
   const families = familiesOf(skill, split);
+  const { augment = 0, drill = 0 } = augmentation;
   for (;;) {
     const drawn = task.draw(random, true);
     if (splitOf(skill, drawn.key) !== split) continue;
+    // Only augmented recipes draw the extra number: plain streams stay as they were.
+    const how = augment + drill > 0 ? random() : 1;
+    if (how < drill) {
+      const family = drillFamily(skill);
+      return { skill, question: phrase(family, drawn.values, random, { plain: true }), answer: drawn.answer, key: drawn.key, seenPhrasing: true, family: family.id };
+    }
     const family = families[Math.floor(random() * families.length)]!;
-    const question = phrase(family, drawn.values, random);
+    const options = how < drill + augment ? { frame: (frame: string) => scrambleFrame(skill, frame, random) } : {};
+    const question = phrase(family, drawn.values, random, options);
     return { skill, question, answer: drawn.answer, key: drawn.key, seenPhrasing: split === "train", family: family.id };
   }
 }

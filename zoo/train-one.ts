@@ -8,14 +8,28 @@
  * `npx tsx zoo/train-one.ts <name> [--out dir] [--steps n] [--checkpoint-every n] [--next]`
  * (`--next`: the grammar-trained recipes; the build runs one per core).
  */
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { NEXT_RECIPES, ZOO_RECIPES } from "./recipes.js";
 import { readCheckpoint } from "./checkpoint.js";
 import type { Weights } from "./model.js";
-import { recipeHash, secondStage, train, type Recipe, type TrainOptions, type TrainProgress } from "./train.js";
-import { modelKv, writeWeights } from "./weights-file.js";
+import { firstStage, recipeHash, secondStage, train, type Recipe, type TrainOptions, type TrainProgress } from "./train.js";
+import { modelKv, readWeights, writeWeights } from "./weights-file.js";
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  return readFile(path, "utf8").then(
+    (text) => JSON.parse(text) as T,
+    () => undefined,
+  );
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
 
 export interface TrainOneOptions {
   log?: (line: string) => void;
@@ -39,18 +53,29 @@ export async function trainOne(recipe: Recipe, outDir: string, options: TrainOne
     shouldStop: options.shouldStop,
   });
   await mkdir(outDir, { recursive: true });
+  const stage1 = firstStage(recipe);
   const stage2 = secondStage(recipe);
   const firstStageRecord = join(outDir, `${recipe.name}.stage1.json`);
+  const firstStageModel = join(outDir, `${recipe.name}.stage1.gguf`);
+  type FirstStage = { recipeHash?: number; losses: Array<{ step: number; loss: number }>; seconds: number; weights?: Weights };
+  const saved = stage2 ? await readJson<FirstStage>(firstStageRecord) : undefined;
+  const firstDone = saved?.recipeHash === recipeHash(stage1);
   // A second stage's checkpoint (written as it starts) means the first stage is done.
-  const inStage2 = stage2 !== undefined && (await readCheckpoint(checkpointPath(outDir, recipe, 2)))?.recipeHash === recipeHash(stage2);
-  let first: { losses: Array<{ step: number; loss: number }>; seconds: number; weights?: Weights };
+  const inStage2 = firstDone && (await readCheckpoint(checkpointPath(outDir, recipe, 2)))?.recipeHash === recipeHash(stage2!);
+  let first: FirstStage;
   if (inStage2) {
-    first = JSON.parse(await readFile(firstStageRecord, "utf8")) as typeof first;
+    first = saved!;
+  } else if (firstDone && (await exists(firstStageModel))) {
+    // The first stage's model is kept until the end, so that a second stage can be changed or restarted without it.
+    first = { ...saved!, weights: await readWeights(firstStageModel, recipe.shape) };
   } else {
-    const result = await train(recipe, stageOptions(recipe, 1));
+    const result = await train(stage1, stageOptions(stage1, 1));
     if (!result.complete) return { seconds: result.seconds };
     first = result;
-    if (stage2) await writeFile(firstStageRecord, JSON.stringify({ losses: result.losses, seconds: result.seconds }));
+    if (stage2) {
+      await writeWeights(firstStageModel, result.weights, recipe.shape, modelKv(recipe.shape, `${recipe.name}-stage1`, `conclave zoo ${recipe.description} (first stage)`));
+      await writeFile(firstStageRecord, JSON.stringify({ recipeHash: recipeHash(stage1), losses: result.losses, seconds: result.seconds }));
+    }
   }
   let weights = first.weights;
   let losses = first.losses;
@@ -74,7 +99,7 @@ export async function trainOne(recipe: Recipe, outDir: string, options: TrainOne
     ]),
   );
   await writeFile(join(outDir, `${recipe.name}.train.json`), `${JSON.stringify({ recipe, seconds, losses }, null, 2)}\n`);
-  for (const file of [checkpointPath(outDir, recipe, 1), checkpointPath(outDir, recipe, 2), firstStageRecord]) await rm(file, { force: true });
+  for (const file of [checkpointPath(outDir, recipe, 1), checkpointPath(outDir, recipe, 2), firstStageRecord, firstStageModel]) await rm(file, { force: true });
   return { path, seconds };
 }
 

@@ -32,12 +32,22 @@ export interface Recipe {
   phrasing?: Phrasing;
   /** Batches drawn at once and grouped by length (default 1: no grouping); see zoo/stream.ts. */
   lengthBuckets?: number;
+  /** Share of training questions whose frame is scrambled (zoo/phrasing/augment.ts). */
+  augment?: number;
+  /** Share of training questions drawn as drills: the shortest training frame, bare. */
+  drill?: number;
   /**
    * A second stage continuing from the first's weights (fresh optimizer, warm-up and decay), e.g.
    * to up-weight a skill that is learnt late. Its data stream has its own seed, so it can also be
    * run alone from the first stage's saved model.
    */
-  then?: Pick<Recipe, "steps" | "learningRate" | "warmup" | "mixture">;
+  then?: Pick<Recipe, "steps" | "learningRate" | "warmup" | "mixture"> & Partial<Pick<Recipe, "augment" | "drill">>;
+}
+
+/** The recipe a first stage trains with: the recipe without its second stage (so adding one keeps a first stage's checkpoint). */
+export function firstStage(recipe: Recipe): Recipe {
+  const { then: _then, ...first } = recipe;
+  return first;
 }
 
 /** The recipe a second stage trains with. */
@@ -83,7 +93,7 @@ export function drawExample(recipe: Recipe, random: () => number): Example {
       break;
     }
   }
-  const item = drawItem(skill, "train", random, recipe.phrasing);
+  const item = drawItem(skill, "train", random, recipe.phrasing, { augment: recipe.augment, drill: recipe.drill });
   if (random() < recipe.synthesis) {
     const k = random() < 0.5 ? 2 : 3;
     return { prompt: synthesisPrompt(item.question, candidateSet(item.answer, k, random)), answer: item.answer };

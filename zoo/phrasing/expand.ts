@@ -72,3 +72,15 @@ export function fillSlots(text: string, values: Record<string, string>): string 
     return value;
   });
 }
+
+/** Every string `template` expands to, slots left in place (for sets of a few thousand at most). */
+export function allExpansions(template: string): string[] {
+  const open = template.indexOf("[");
+  if (open < 0) return [template];
+  const end = closingBracket(template, open);
+  const head = template.slice(0, open);
+  const tails = allExpansions(template.slice(end + 1));
+  const out: string[] = [];
+  for (const option of splitTopLevel(template.slice(open + 1, end))) for (const middle of allExpansions(option)) for (const tail of tails) out.push(head + middle + tail);
+  return out;
+}

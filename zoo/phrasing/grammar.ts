@@ -34,8 +34,18 @@ function plural(letter: string, quote: string, random: () => number): string {
   return quote ? `${quote}${letter}${quote}s` : pick(random, [`${letter}'s`, `${letter}s`]);
 }
 
-export function phrase(family: Family, operands: Operands, random: () => number): string {
+/** How a training question departs from its family's own phrasing (zoo/phrasing/augment.ts). */
+export interface PhraseOptions {
+  /** Rewrites the expanded frame (slots in place) before the modifiers are applied. */
+  frame?: (frame: string) => string;
+  /** The bare frame and operands: no opening, closing, casing or quotes (a drill). */
+  plain?: boolean;
+}
+
+export function phrase(family: Family, operands: Operands, random: () => number, options: PhraseOptions = {}): string {
   let frame = expand(family.template, random);
+  if (options.frame) frame = options.frame(frame);
+  if (options.plain) return fillSlots(frame, plainValues(operands));
   const opening = pick(random, OPENINGS[family.form]);
   const asking = ASKING.test(opening) || family.form === "question";
   const closing = family.form === "bare" ? "" : pick(random, CLOSINGS);
@@ -56,4 +66,11 @@ export function phrase(family: Family, operands: Operands, random: () => number)
     values.cs = plural(operands.c, letterQuote, random);
   }
   return fillSlots(text, values);
+}
+
+function plainValues(operands: Operands): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(operands)) if (value !== undefined) values[name] = value;
+  if (operands.c !== undefined) values.cs = `${operands.c}'s`;
+  return values;
 }
