@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { NEXT_RECIPES, ZOO_RECIPES } from "./recipes.js";
 import { readCheckpoint } from "./checkpoint.js";
 import type { Weights } from "./model.js";
-import { firstStage, recipeHash, secondStage, train, type Recipe, type TrainOptions, type TrainProgress } from "./train.js";
+import { firstStage, recipeHash, secondStage, train, useWasmBackend, type Recipe, type TrainOptions, type TrainProgress } from "./train.js";
 import { modelKv, readWeights, writeWeights } from "./weights-file.js";
 
 async function readJson<T>(path: string): Promise<T | undefined> {
@@ -67,6 +67,8 @@ export async function trainOne(recipe: Recipe, outDir: string, options: TrainOne
     first = saved!;
   } else if (firstDone && (await exists(firstStageModel))) {
     // The first stage's model is kept until the end, so that a second stage can be changed or restarted without it.
+    // Weights are tfjs variables: the backend has to be chosen before they are made.
+    await useWasmBackend();
     first = { ...saved!, weights: await readWeights(firstStageModel, recipe.shape) };
   } else {
     const result = await train(stage1, stageOptions(stage1, 1));

@@ -4,15 +4,18 @@
  * starts from it without training the first stage again, and ends where an uninterrupted run of
  * the changed recipe ends.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZOO_SHAPE } from "../../zoo/recipes.js";
 import type { Recipe } from "../../zoo/train.js";
 import { trainOne } from "../../zoo/train-one.js";
 
+const ROOT = join(import.meta.dirname, "../..");
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "conclave-zoo-two-stage-"));
@@ -47,9 +50,12 @@ describe("two-stage zoo training", () => {
     expect(first.path).toBeUndefined();
     expect(existsSync(stage1Model)).toBe(true);
 
-    const lines: string[] = [];
-    const resumed = await trainOne(changed, stopped, { log: (line) => lines.push(line) });
-    expect(resumed.path).toBe(join(stopped, "staged.gguf"));
+    // Resumed in a fresh process, as the build does: nothing has set up tfjs's backend there yet.
+    const script = join(dir, "resume.mts");
+    await writeFile(script, `import { trainOne } from ${JSON.stringify(pathToFileURL(join(ROOT, "zoo/train-one.ts")).href)};\nawait trainOne(JSON.parse(process.argv[2]), process.argv[3], { log: (line) => console.log(line) });\n`);
+    const lines = execFileSync(process.execPath, ["--import", "tsx", script, JSON.stringify(changed), stopped], { cwd: ROOT, encoding: "utf8" }).split("\n");
+    const resumed = { path: join(stopped, "staged.gguf") };
+    expect(existsSync(resumed.path)).toBe(true);
     expect(lines.some((line) => line.startsWith("staged step"))).toBe(false);
     expect(lines.some((line) => line.startsWith("staged:stage2 step 3/3"))).toBe(true);
     expect(existsSync(stage1Model)).toBe(false);
