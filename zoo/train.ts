@@ -208,6 +208,9 @@ export async function train(recipe: Recipe, options: TrainOptions = {}): Promise
   // Checkpointed as it starts, so that a second stage is known to have begun (and from what).
   if (!resumed) await save(0);
   for (; step < recipe.steps; step++) {
+    // A step is synchronous tfjs work: yield once per step so that a SIGTERM's handler runs now,
+    // not at the next checkpoint (up to `checkpoint.every` steps later).
+    await new Promise((resolve) => setImmediate(resolve));
     if ((options.stopAfter !== undefined && step >= options.stopAfter) || options.shouldStop?.()) break;
     const examples = stream.nextBatch();
     const lr = learningRateAt(recipe, step);

@@ -68,4 +68,13 @@ describe("zoo training checkpoints", () => {
     expect(values(run.weights)).toEqual(values(fresh.weights));
     expect((await stat(path)).size).toBeGreaterThan(0);
   });
+
+  it("lets other work run between steps, so a stop request (SIGTERM's handler) takes effect at the next step", async () => {
+    const path = join(dir, "stop.ckpt");
+    let stop = false;
+    // Asked from a macrotask, as a signal handler runs; the checkpoint is written only every 100 steps.
+    const run = await train(recipe, { every: 1, checkpoint: { path, every: 100 }, shouldStop: () => stop, onStep: (step) => step === 3 && setImmediate(() => (stop = true)) });
+    expect(run.complete).toBe(false);
+    expect((await readCheckpoint(path))!.step).toBe(3);
+  });
 });
