@@ -11,7 +11,7 @@
  * zoo/checkpoints/manifest.json once measured. A model with both is skipped; a stopped or crashed
  * build resumes each model from its checkpoint (same weights as an uninterrupted run).
  */
-import { copyFile, readFile, stat, writeFile } from "node:fs/promises";
+import { copyFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { skillsFitCommand } from "../orchestrator/cli/skills.js";
@@ -20,6 +20,7 @@ import { parseConfig } from "../orchestrator/config/load.js";
 import { Orchestrator } from "../orchestrator/orchestrator.js";
 import { writeDataFiles, TEST_PER_SKILL, VALIDATION_PER_SKILL } from "./data-files.js";
 import { evaluateModel } from "./evaluate.js";
+import { exists } from "./files.js";
 import { committedPhrasing, committedShape, readManifest } from "./manifest.js";
 import { mean, measureModel, ownSkillAccuracy, type ModelEntry } from "./measure.js";
 import { parameterCounts, type ModelShape } from "./model.js";
@@ -33,13 +34,6 @@ export const ZOO_DIR = "zoo";
 const MODELS_DIR = join(ZOO_DIR, "models");
 const STAGING_DIR = join(ZOO_DIR, "checkpoints");
 const STAGING_MANIFEST = join(STAGING_DIR, "manifest.json");
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
 
 async function buildNext(options: { jobs: number; checkpointEvery?: number; promote: boolean }): Promise<void> {
   const test = evaluationSet("test", TEST_PER_SKILL, 0, "grammar");

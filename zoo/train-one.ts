@@ -8,28 +8,15 @@
  * `npx tsx zoo/train-one.ts <name> [--out dir] [--steps n] [--checkpoint-every n] [--next]`
  * (`--next`: the grammar-trained recipes; the build runs one per core).
  */
-import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { exists, readJson } from "./files.js";
 import { NEXT_RECIPES, ZOO_RECIPES } from "./recipes.js";
 import { readCheckpoint } from "./checkpoint.js";
 import type { Weights } from "./model.js";
 import { firstStage, recipeHash, secondStage, train, useWasmBackend, type Recipe, type TrainOptions, type TrainProgress } from "./train.js";
 import { modelKv, readWeights, writeWeights } from "./weights-file.js";
-
-async function readJson<T>(path: string): Promise<T | undefined> {
-  return readFile(path, "utf8").then(
-    (text) => JSON.parse(text) as T,
-    () => undefined,
-  );
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
 
 export interface TrainOneOptions {
   log?: (line: string) => void;
