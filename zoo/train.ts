@@ -53,8 +53,7 @@ export function firstStage(recipe: Recipe): Recipe {
 /** The recipe a second stage trains with. */
 export function secondStage(recipe: Recipe): Recipe | undefined {
   if (!recipe.then) return undefined;
-  const { then, ...first } = recipe;
-  return { ...first, ...then, name: `${recipe.name}:stage2` };
+  return { ...firstStage(recipe), ...recipe.then, name: `${recipe.name}:stage2` };
 }
 
 export const BALANCE_WEIGHT = 0.01;
