@@ -26,8 +26,10 @@ export interface GenerateRequest {
   messages: ChatMessage[];
   params: GenerationParams & { maxTokens: number };
   signal?: AbortSignal;
-  /** Called with each piece of text as it is generated (streaming). */
+  /** Called with each piece of the answer as it is generated (streaming); thinking is not part of it. */
   onText?: (text: string) => void;
+  /** Called with each piece of the model's thinking as it is generated (streaming), when it thinks. */
+  onReasoning?: (text: string) => void;
   /** Functions the model may call; only given to a backend whose `info.tools` is true. */
   tools?: ToolDefinition[];
   /** Absent: "auto" when `tools` is given. */
@@ -37,7 +39,13 @@ export interface GenerateRequest {
 }
 
 export interface GenerateResult {
+  /** The answer, without the model's thinking. */
   text: string;
+  /**
+   * What a reasoning model thought before answering: its thought segments, a leading
+   * `<think>...</think>` block (kernel/reasoning.ts), or a server's `reasoning_content`.
+   */
+  reasoning?: string;
   finishReason: FinishReason;
   usage: TokenUsage;
   /** Parameters the backend could not honour, in words a user can act on. */

@@ -145,6 +145,8 @@ export interface RoutingTrace {
   answers: Array<{
     expertId: string;
     text: string;
+    /** The expert's thinking, when it thinks (kernel/reasoning.ts). */
+    reasoning?: string;
     ms: number;
     /** US dollars, when known. */
     cost?: number;
@@ -193,6 +195,8 @@ export interface Instance {
 export interface InstanceOutcome {
   id: string;
   text: string;
+  /** The thinking behind `text`: its expert's (or the aggregator's), when that model thinks. */
+  reasoning?: string;
   finishReason: FinishReason;
   /** The calls of the turn, when finishReason is "tool_calls": one expert's turn, never a mix. */
   toolCalls?: ToolCall[];

@@ -65,6 +65,8 @@ export interface AnswerOptions {
   signal?: AbortSignal;
   /** Streams the final answer's text as it is produced. */
   onText?: (text: string) => void;
+  /** Streams the thinking behind the final answer, when its expert thinks (before its text). */
+  onReasoning?: (text: string) => void;
   /** Bypass routing: ask this expert only (a request naming an expert as its model). */
   expertId?: string;
   /** Routing done beforehand (a batch routes every instance before any work starts). */
@@ -184,11 +186,12 @@ export async function runRecruits(
   parts: PipelineParts,
   instance: Instance,
   routed: RouteResult,
-  options: Pick<AnswerOptions, "signal" | "onText" | "workClass" | "fit"> = {},
+  options: Pick<AnswerOptions, "signal" | "onText" | "onReasoning" | "workClass" | "fit"> = {},
 ): Promise<RecruitOutcome[]> {
   const recruits = routed.recruitment.recruits;
   // With one recruit its own tokens are the final answer, so they can stream as they come.
   const streamDirect = recruits.length === 1 ? options.onText : undefined;
+  const reasoningDirect = recruits.length === 1 ? options.onReasoning : undefined;
   const budget = options.fit?.maxTokens;
   const params = { ...generationParams(parts, instance), ...(budget === undefined ? {} : { maxTokens: budget }) };
   return Promise.all(
@@ -201,6 +204,7 @@ export async function runRecruits(
           ...toolRequest(instance),
           ...(options.signal ? { signal: options.signal } : {}),
           ...(streamDirect ? { onText: streamDirect } : {}),
+          ...(reasoningDirect ? { onReasoning: reasoningDirect } : {}),
         }, { workClass: options.workClass ?? "online" });
         return { expertId, weight, result, ms: performance.now() - t0 };
       } catch (error) {
@@ -287,7 +291,7 @@ export async function aggregate(
   routed: RouteResult,
   outcomes: readonly RecruitOutcome[],
   times: { runMs: number; started: number },
-  options: Pick<AnswerOptions, "signal" | "onText" | "workClass" | "fit"> = {},
+  options: Pick<AnswerOptions, "signal" | "onText" | "onReasoning" | "workClass" | "fit"> = {},
 ): Promise<InstanceOutcome> {
   if (options.signal?.aborted) throw new ConclaveError("ABORTED", "the request was aborted");
   // Every door (answer, batch lines, queued flows) ends here, so abstaining is handled once.
@@ -330,6 +334,7 @@ export async function aggregate(
     ...(instance.params?.jsonSchema ? { jsonSchema: instance.params.jsonSchema } : {}),
   });
   let text: string;
+  let reasoning: string | undefined;
   // The returned answer's own finish reason: a candidate cut by the token budget stays "length".
   let finishReason: InstanceOutcome["finishReason"] = plan.method === "synthesize" ? "stop" : plan.finishReason;
   if (plan.method === "synthesize") {
@@ -351,8 +356,10 @@ export async function aggregate(
         },
         ...(options.signal ? { signal: options.signal } : {}),
         ...(onSynthesisText ? { onText: onSynthesisText } : {}),
+        ...(options.onReasoning ? { onReasoning: options.onReasoning } : {}),
       }, { workClass: options.workClass ?? "online" });
       text = synthesis.text;
+      reasoning = synthesis.reasoning;
       finishReason = synthesis.finishReason;
       usage = addUsage(usage, synthesis.usage);
       synthesisCost = synthesis.cost ?? 0;
@@ -371,17 +378,24 @@ export async function aggregate(
       });
       text = plan.method === "synthesize" ? "" : plan.text;
       finishReason = plan.method === "synthesize" ? "stop" : plan.finishReason;
+      reasoning = plan.method === "synthesize" ? undefined : reasoningOf(answers, plan);
+      if (reasoning !== undefined) options.onReasoning?.(reasoning);
       options.onText?.(text);
     }
   } else {
     text = plan.text;
-    if (!streamedDirect) options.onText?.(text);
+    reasoning = reasoningOf(answers, plan);
+    if (!streamedDirect) {
+      if (reasoning !== undefined) options.onReasoning?.(reasoning);
+      options.onText?.(text);
+    }
   }
   const aggregateMs = performance.now() - aggregateStarted;
 
   return {
     id: instance.id,
     text,
+    ...(reasoning === undefined ? {} : { reasoning }),
     finishReason,
     usage,
     trace: {
@@ -414,16 +428,19 @@ function toolTurnOutcome(
   failures: ExpertFailure[],
   warnings: string[],
   times: { runMs: number; started: number },
-  options: Pick<AnswerOptions, "onText" | "fit">,
+  options: Pick<AnswerOptions, "onText" | "onReasoning" | "fit">,
   aggregateStarted: number,
   streamedDirect: boolean,
 ): InstanceOutcome {
   const plan = planToolTurn(answers.map((a) => ({ expertId: a.expertId, weight: a.weight, text: a.text, ...(a.result.toolCalls ? { toolCalls: a.result.toolCalls } : {}) })));
   const chosen = answers.find((a) => a.expertId === plan.turn.expertId)!;
+  const reasoning = chosen.result.reasoning;
+  if (!streamedDirect && reasoning !== undefined) options.onReasoning?.(reasoning);
   if (!streamedDirect && plan.turn.text !== "") options.onText?.(plan.turn.text);
   return {
     id: instance.id,
     text: plan.turn.text,
+    ...(reasoning === undefined ? {} : { reasoning }),
     finishReason: chosen.result.finishReason,
     ...(plan.turn.toolCalls?.length ? { toolCalls: plan.turn.toolCalls } : {}),
     usage,
@@ -450,7 +467,7 @@ function abstainedOutcome(
   instance: Instance,
   routed: RouteResult,
   times: { runMs: number; started: number },
-  options: Pick<AnswerOptions, "onText" | "fit">,
+  options: Pick<AnswerOptions, "onText" | "onReasoning" | "fit">,
 ): InstanceOutcome {
   const text = parts.router.abstainMessage ?? defaultAbstainMessage([]);
   // A message is not what a schema or a forced call asked for: say so rather than break that contract.
@@ -495,11 +512,17 @@ function stageTimes(routed: RouteResult, times: { runMs: number; started: number
   };
 }
 
+/** The thinking behind a single or voted answer: that of the answer whose text was returned. */
+function reasoningOf(answers: ReadonlyArray<WeightedAnswer & { result: GenerateResult }>, plan: Extract<AggregationPlan, { text: string }>): string | undefined {
+  return answers.find((a) => a.text === plan.text && plan.expertIds.includes(a.expertId))?.result.reasoning;
+}
+
 /** One recruit's answer as the trace shows it, for text and tool turns alike. */
 function traceAnswer(a: WeightedAnswer & { result: GenerateResult; ms: number }) {
   return {
     expertId: a.expertId,
     text: a.text,
+    ...(a.result.reasoning === undefined ? {} : { reasoning: a.result.reasoning }),
     ms: Math.round(a.ms),
     ...(a.result.cost === undefined ? {} : { cost: a.result.cost }),
     ...(a.result.prefill ? { prefill: { ...a.result.prefill, ms: round(a.result.prefill.ms) } } : {}),

@@ -11,11 +11,12 @@
  * (required, named). Failures: a missing file -> MODEL_FILE_NOT_FOUND, an unreadable or unloadable file
  * -> MODEL_LOAD_FAILED naming the path and llama.cpp's own reason, abort -> ABORTED.
  */
-import type { ChatHistoryItem, ChatWrapper, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel } from "node-llama-cpp";
+import type { ChatHistoryItem, ChatWrapper, LlamaChatResponse, LlamaChatResponseChunk, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel } from "node-llama-cpp";
 import { LlamaChat, LlamaCompletion, resolveChatWrapper } from "node-llama-cpp";
 import { stat } from "node:fs/promises";
 import type { ChatMessage, FinishReason, ToolCall, ToolDefinition } from "../../kernel/contracts.js";
 import { ConclaveError, isAbortError, toConclaveError } from "../../kernel/errors.js";
+import { ReasoningStream, splitReasoning } from "../../kernel/reasoning.js";
 import {
   EXPERT_SPEC_VERSION,
   type ExpertBackend,
@@ -265,15 +266,20 @@ export class LlamaExpert implements ExpertBackend {
         ...(params.stop?.length ? { customStopTriggers: params.stop } : {}),
         ...(grammar ? { grammar } : {}),
         ...(request.signal ? { signal: request.signal } : {}),
-        ...(request.onText ? { onTextChunk: request.onText } : {}),
         onToken: prefill.onToken,
       };
-      const { text, stopReason, toolCalls } =
-        this.options.promptFormat === "plain"
-          ? await this.complete(sequence, renderPlainPrompt(request.messages), options)
-          : forced && tools
-            ? { text: "", ...(await forcedCall(await this.forcedContext(resident, sequence), request.messages, tools, forced, options)) }
-            : await this.chat(sequence, resident.chatWrapper, request.messages, options, tools ? autoCallOptions(tools, request.parallelToolCalls) : undefined);
+      const plain = this.options.promptFormat === "plain";
+      // A plain prompt has no chat wrapper to tell thought from answer: a leading <think> block does.
+      const inline = plain && (request.onText || request.onReasoning) ? new ReasoningStream((t) => request.onText?.(t), (t) => request.onReasoning?.(t)) : undefined;
+      const streaming = inline ? { onTextChunk: (t: string) => inline.push(t) } : request.onText ? { onTextChunk: request.onText } : {};
+      const generated: { text: string; stopReason: string; toolCalls?: ToolCall[]; thought?: string } = plain
+        ? await this.complete(sequence, renderPlainPrompt(request.messages), { ...options, ...streaming })
+        : forced && tools
+          ? { text: "", ...(await forcedCall(await this.forcedContext(resident, sequence), request.messages, tools, forced, { ...options, ...streaming })) }
+          : await this.chat(sequence, resident.chatWrapper, request.messages, { ...options, ...streaming }, tools ? autoCallOptions(tools, request.parallelToolCalls) : undefined, request.onReasoning);
+      inline?.end();
+      const { text, stopReason, toolCalls, thought } = generated;
+      const answer = plain ? splitReasoning(text) : { content: text, reasoning: thought };
       const used = sequence.tokenMeter.diff(before);
       const measured = prefill.result();
       if (reuse) {
@@ -286,7 +292,8 @@ export class LlamaExpert implements ExpertBackend {
       const wholeJson = grammar !== undefined && stopReason === "maxTokens" && jsonAnswerComplete(text);
       const calls = toolCalls?.length ? { toolCalls, finishReason: "tool_calls" as const } : {};
       return {
-        text: wholeJson ? text.trimEnd() : text,
+        text: wholeJson ? answer.content.trimEnd() : answer.content,
+        ...(answer.reasoning === undefined ? {} : { reasoning: answer.reasoning }),
         finishReason: wholeJson ? "stop" : finishReasonOf(stopReason),
         ...calls,
         // The whole prompt, reused tokens included (as OpenAI counts prompt_tokens with a cache).
@@ -320,19 +327,24 @@ export class LlamaExpert implements ExpertBackend {
     messages: GenerateRequest["messages"],
     options: GenerationOptions,
     functions?: ReturnType<typeof autoCallOptions>,
-  ): Promise<{ text: string; stopReason: string; toolCalls?: ToolCall[] }> {
+    onReasoning?: (text: string) => void,
+  ): Promise<{ text: string; stopReason: string; toolCalls?: ToolCall[]; thought?: string }> {
     // The wrapper is resolved once per load: resolving it renders the model's Jinja template several
     // times (measured ~150 ms per request on a tiny model when left to LlamaChat's "auto").
     const chat = new LlamaChat({ contextSequence: sequence, chatWrapper, autoDisposeSequence: false });
+    // The wrapper knows a thinking model's thought segments (Qwen3, DeepSeek-R1, GPT-OSS's analysis channel).
+    const thoughts = onReasoning
+      ? { onResponseChunk: (chunk: LlamaChatResponseChunk) => (chunk.type === "segment" && chunk.segmentType === "thought" && chunk.text !== "" ? onReasoning(chunk.text) : undefined) }
+      : {};
     try {
       if (functions) {
         // LlamaChat takes either a grammar or functions; doGenerate gives no grammar with tools.
         const { grammar: _none, ...rest } = options;
-        const response = await chat.generateResponse(toChatHistory(messages), { ...rest, ...functions });
-        return { text: response.response, stopReason: response.metadata.stopReason, toolCalls: toToolCalls(response.functionCalls) };
+        const response = await chat.generateResponse(toChatHistory(messages), { ...rest, ...thoughts, ...functions });
+        return { text: response.response, stopReason: response.metadata.stopReason, toolCalls: toToolCalls(response.functionCalls), ...thoughtOf(response.fullResponse) };
       }
-      const response = await chat.generateResponse(toChatHistory(messages), options);
-      return { text: response.response, stopReason: response.metadata.stopReason };
+      const response = await chat.generateResponse(toChatHistory(messages), { ...options, ...thoughts });
+      return { text: response.response, stopReason: response.metadata.stopReason, ...thoughtOf(response.fullResponse) };
     } finally {
       chat.dispose({ disposeSequence: false });
     }
@@ -411,6 +423,12 @@ export class LlamaExpert implements ExpertBackend {
  */
 export function usableContext(contextSize: number, promptFormat: "chat" | "plain"): number {
   return promptFormat === "plain" ? contextSize - Math.max(1, Math.floor(contextSize / 10)) : contextSize - 1;
+}
+
+/** The thought segments of a chat response, joined (absent when the model did not think). */
+function thoughtOf(full: LlamaChatResponse["fullResponse"]): { thought?: string } {
+  const parts = full.flatMap((part) => (typeof part !== "string" && part.type === "segment" && part.segmentType === "thought" ? [part.text] : []));
+  return parts.length === 0 ? {} : { thought: parts.join("") };
 }
 
 function finishReasonOf(stopReason: string): FinishReason {

@@ -20,6 +20,7 @@ import type {
 } from "openai/resources/chat/completions";
 import type { FinishReason, TokenUsage, ToolCall } from "../../kernel/contracts.js";
 import { ConclaveError, isConclaveError, toConclaveError } from "../../kernel/errors.js";
+import { ReasoningStream, splitReasoning } from "../../kernel/reasoning.js";
 import { SlotPool } from "../llama/slot-pool.js";
 import {
   EXPERT_SPEC_VERSION,
@@ -161,13 +162,35 @@ export class RemoteExpert implements ExpertBackend {
     const calls = (message.tool_calls ?? []).flatMap((call, index) =>
       call.type === "function" ? [toolCall(call.id, call.function.name, call.function.arguments, index)] : [],
     );
-    return this.result(content ?? "", choice?.finish_reason, usageOf(completion.usage), calls);
+    // A server with a reasoning parser sends the thinking apart; one without leaves it inline.
+    const apart = reasoningField(message);
+    const split = apart === undefined ? splitReasoning(content ?? "") : { reasoning: apart, content: content ?? "" };
+    return this.result(split.content, choice?.finish_reason, usageOf(completion.usage), calls, split.reasoning);
   }
 
   private async stream(request: GenerateRequest, signal: AbortSignal): Promise<GenerateResult> {
     const body = buildRequestBody(this.options.model, request, true) as unknown as ChatCompletionCreateParamsStreaming;
     const stream = await this.client.chat.completions.create(body, { signal });
     let text = "";
+    let reasoning: string | undefined;
+    const deliver = (send: ((piece: string) => void) | undefined, piece: string) => {
+      try {
+        send?.(piece);
+      } catch (error) {
+        // The caller's own failure: not the server's.
+        throw toConclaveError(error, "EXPERT_FAILED");
+      }
+    };
+    const inline = new ReasoningStream(
+      (piece) => {
+        text += piece;
+        deliver(request.onText, piece);
+      },
+      (piece) => {
+        reasoning = (reasoning ?? "") + piece;
+        deliver(request.onReasoning, piece);
+      },
+    );
     let finish: string | null | undefined;
     let usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
     // Streamed calls arrive as fragments keyed by index: id and name first, arguments in pieces.
@@ -184,27 +207,25 @@ export class RemoteExpert implements ExpertBackend {
         if (fragment.function?.arguments) call.arguments += fragment.function.arguments;
         calls.set(fragment.index, call);
       }
-      const content = choice.delta?.content;
-      if (typeof content === "string" && content !== "") {
-        text += content;
-        try {
-          request.onText?.(content);
-        } catch (error) {
-          // The caller's own failure: not the server's.
-          throw toConclaveError(error, "EXPERT_FAILED");
-        }
+      const thought = reasoningField(choice.delta ?? {});
+      if (thought !== undefined && thought !== "") {
+        reasoning = (reasoning ?? "") + thought;
+        deliver(request.onReasoning, thought);
       }
+      const content = choice.delta?.content;
+      if (typeof content === "string" && content !== "") inline.push(content);
     }
     // The SDK ends a stream quietly when its signal aborts.
     if (signal.aborted) throw signal.reason;
+    inline.end();
     const ordered = [...calls.entries()].sort(([a], [b]) => a - b).map(([index, call]) => toolCall(call.id, call.name, call.arguments, index));
-    return this.result(text, finish, usage, ordered);
+    return this.result(text, finish, usage, ordered, reasoning);
   }
 
   /** A turn with calls ends in "tool_calls" (some servers say "stop"); a cut one keeps "length" and no half-written calls. */
-  private result(text: string, finish: string | null | undefined, usage: TokenUsage, calls: ToolCall[]): GenerateResult {
+  private result(text: string, finish: string | null | undefined, usage: TokenUsage, calls: ToolCall[], reasoning?: string): GenerateResult {
     const reason: FinishReason = finish === "length" ? "length" : calls.length > 0 ? "tool_calls" : "stop";
-    return { text, finishReason: reason, usage, warnings: [], ...(reason === "tool_calls" ? { toolCalls: calls } : {}) };
+    return { text, ...(reasoning === undefined ? {} : { reasoning }), finishReason: reason, usage, warnings: [], ...(reason === "tool_calls" ? { toolCalls: calls } : {}) };
   }
 
   /** Names a failure by its real cause: close and abort win over whatever error they provoked. */
@@ -244,6 +265,13 @@ export class RemoteExpert implements ExpertBackend {
 }
 
 /** A server's id may be missing ("OpenAI-compatible" servers differ); the caller needs one to answer the call. */
+/** Thinking a server sent apart: `reasoning_content` (vLLM, DeepSeek, LiteLLM) or `reasoning` (OpenRouter, Ollama). */
+function reasoningField(message: object): string | undefined {
+  const { reasoning_content: content, reasoning } = message as { reasoning_content?: unknown; reasoning?: unknown };
+  if (typeof content === "string") return content;
+  return typeof reasoning === "string" ? reasoning : undefined;
+}
+
 function toolCall(id: string | undefined, name: string, args: string | undefined, index: number): ToolCall {
   return { id: id || `call_${index}`, type: "function", function: { name, arguments: args ?? "" } };
 }

@@ -27,12 +27,16 @@ export function openAIFinishReason(reason: FinishReason): OpenAIFinishReason {
   return reason === "stop" || reason === "tool_calls" ? reason : "length";
 }
 
-/** The assistant message: a turn of calls has null content when it said nothing, as OpenAI sends it. */
-export function assistantMessage(outcome: Pick<InstanceOutcome, "text" | "toolCalls">) {
+/**
+ * The assistant message: a turn of calls has null content when it said nothing, as OpenAI sends it.
+ * A thinking expert's thoughts go in `reasoning_content`, beside the answer (as vLLM and DeepSeek send them).
+ */
+export function assistantMessage(outcome: Pick<InstanceOutcome, "text" | "toolCalls" | "reasoning">) {
   const calls = outcome.toolCalls?.length ? outcome.toolCalls : undefined;
   return {
     role: "assistant" as const,
     content: calls && outcome.text === "" ? null : outcome.text,
+    ...(outcome.reasoning === undefined ? {} : { reasoning_content: outcome.reasoning }),
     ...(calls ? { tool_calls: calls } : {}),
   };
 }
@@ -88,7 +92,7 @@ export interface ChunkContext {
 
 export function chatChunk(
   context: ChunkContext,
-  delta: { role?: "assistant"; content?: string; tool_calls?: ToolCallDelta[] },
+  delta: { role?: "assistant"; content?: string; reasoning_content?: string; tool_calls?: ToolCallDelta[] },
   finishReason: OpenAIFinishReason | null = null,
   extra: Record<string, unknown> = {},
 ) {

@@ -66,6 +66,7 @@ export function chatRoutes(app: FastifyInstance, context: ServerContext): void {
             signal: work.signal,
             workClass: "online",
             onText: (text) => stream.send(chatChunk(chunkContext, { content: text })),
+            onReasoning: (text) => stream.send(chatChunk(chunkContext, { reasoning_content: text })),
           });
           metrics.countTokens(outcome.usage);
           // A turn's calls are known whole only once the turn is chosen (never a mix of experts'), then streamed as OpenAI does.

@@ -468,3 +468,54 @@ describe("SDK specifics", () => {
     expect(error.message).toMatch(/^far: request to http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions failed: .*ECONNREFUSED/);
   });
 });
+
+describe("reasoning", () => {
+  function reasoningCompletion(message: Record<string, unknown>): unknown {
+    return { id: "c", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", ...message }, finish_reason: "stop" }], usage: { prompt_tokens: 3, completion_tokens: 9 } };
+  }
+
+  it("takes a server's reasoning_content or reasoning apart from the answer", async () => {
+    server.handle((request, res) =>
+      sendJson(res, 200, reasoningCompletion(request.body.model === "m-1" ? { content: "Paris", reasoning_content: "France's capital" } : { content: "Oslo", reasoning: "Norway" })),
+    );
+    expect(await makeExpert().doGenerate(ask("capital?"))).toMatchObject({ text: "Paris", reasoning: "France's capital" });
+    await expert!.close();
+    expect(await makeExpert({ model: "m-2" }).doGenerate(ask("capital?"))).toMatchObject({ text: "Oslo", reasoning: "Norway" });
+  });
+
+  it("splits a leading <think> block from a server without a reasoning parser, and leaves other answers whole", async () => {
+    server.handle((request, res) => {
+      const content = (request.body.messages as Array<{ content: string }>)[0]!.content;
+      sendJson(res, 200, reasoningCompletion({ content: content === "think" ? "<think>\n3 r's\n</think>\n\n3" : "a <think> tag </think>" }));
+    });
+    const expertNow = makeExpert();
+    expect(await expertNow.doGenerate(ask("think"))).toMatchObject({ text: "\n\n3", reasoning: "\n3 r's\n" });
+    const plain = await expertNow.doGenerate(ask("plain"));
+    expect(plain.text).toBe("a <think> tag </think>");
+    expect(plain).not.toHaveProperty("reasoning");
+  });
+
+  it("streams thinking to onReasoning and the answer to onText, inline tags cut across chunks included", async () => {
+    const chunk = (delta: Record<string, unknown>) => `data: ${JSON.stringify({ choices: [{ index: 0, delta, finish_reason: null }] })}\r\n\r\n`;
+    server.handle(async (request, res) => {
+      startSse(res);
+      const inline = request.body.model === "m-1";
+      const deltas = inline
+        ? [{ content: "<thi" }, { content: "nk>s|s1" }, { content: "a1s2</th" }, { content: "ink>2" }]
+        : [{ reasoning_content: "s|s1" }, { reasoning_content: "a1s2" }, { content: "2" }];
+      for (const delta of deltas) {
+        res.write(chunk(delta));
+        await delay(1);
+      }
+      res.end(`data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\r\n\r\ndata: [DONE]\r\n\r\n`);
+    });
+    for (const model of ["m-1", "m-2"]) {
+      const text: string[] = [];
+      const thought: string[] = [];
+      const result = await makeExpert({ model }).doGenerate(ask("count", { onText: (t) => text.push(t), onReasoning: (t) => thought.push(t) }));
+      await expert!.close();
+      expect({ model, text: text.join(""), thought: thought.join("") }).toEqual({ model, text: "2", thought: "s|s1a1s2" });
+      expect(result).toMatchObject({ text: "2", reasoning: "s|s1a1s2" });
+    }
+  });
+});
