@@ -20,7 +20,7 @@ import { parseConfig } from "../orchestrator/config/load.js";
 import { Orchestrator } from "../orchestrator/orchestrator.js";
 import { writeDataFiles, TEST_PER_SKILL, VALIDATION_PER_SKILL } from "./data-files.js";
 import { evaluateModel } from "./evaluate.js";
-import { exists } from "./files.js";
+import { exists, readJson } from "./files.js";
 import { committedPhrasing, committedShape, readManifest } from "./manifest.js";
 import { mean, measureModel, ownSkillAccuracy, type ModelEntry } from "./measure.js";
 import { parameterCounts, type ModelShape } from "./model.js";
@@ -28,7 +28,8 @@ import { NEXT_RECIPES, NEXT_SHAPE, ZOO_RECIPES } from "./recipes.js";
 import { TASKS, evaluationSet, type Phrasing } from "./tasks.js";
 import { stopTraining, trainAll } from "./train-all.js";
 import { isDone, readStaging, withEntry } from "./staging.js";
-import type { Recipe } from "./train.js";
+import { recipeHash, type Recipe } from "./train.js";
+import { remainingSteps } from "./train-one.js";
 
 export const ZOO_DIR = "zoo";
 const MODELS_DIR = join(ZOO_DIR, "models");
@@ -50,15 +51,19 @@ async function buildNext(options: { jobs: number; checkpointEvery?: number; prom
     }));
   const pending = NEXT_RECIPES.filter((r) => !isDone(staging, r));
   // Written but not measured (stopped in between): measure, do not retrain.
+  // (A model of an earlier recipe that this one extends with more stages is where its training starts, not a result.)
   const written: Recipe[] = [];
-  for (const r of pending) if ((await exists(join(STAGING_DIR, `${r.name}.gguf`))) && (await exists(join(STAGING_DIR, `${r.name}.train.json`)))) written.push(r);
+  for (const r of pending) {
+    const trained = await readJson<{ recipe: Recipe }>(join(STAGING_DIR, `${r.name}.train.json`));
+    if (trained && recipeHash(trained.recipe) === recipeHash(r) && (await exists(join(STAGING_DIR, `${r.name}.gguf`)))) written.push(r);
+  }
   for (const r of written) await record(r.name);
-  // Started ones first (a finished model sooner), then longest first (two workers end together).
-  const started = new Set<string>();
-  for (const r of pending) if (await exists(join(STAGING_DIR, `${r.name}.ckpt`))) started.add(r.name);
+  // Longest remaining first, so that the workers end together.
+  const remaining = new Map<string, number>();
+  for (const r of pending) remaining.set(r.name, await remainingSteps(STAGING_DIR, r));
   const toTrain = pending
     .filter((r) => !written.includes(r))
-    .sort((a, b) => Number(started.has(b.name)) - Number(started.has(a.name)) || b.steps - a.steps)
+    .sort((a, b) => remaining.get(b.name)! - remaining.get(a.name)!)
     .map((r) => r.name);
   console.log(`next zoo: ${NEXT_RECIPES.length - pending.length} done, ${written.length} to measure, training ${toTrain.join(", ") || "nothing"}`);
   await trainAll(STAGING_DIR, { jobs: options.jobs, names: toTrain, next: true, checkpointEvery: options.checkpointEvery, onDone: record });

@@ -12,6 +12,7 @@ import { forward, initWeights, sequenceConstants, type ModelShape, type Sequence
 import { Adam } from "./adam.js";
 import { readCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { ExampleStream } from "./stream.js";
+import { workedAnswer } from "./reasoning.js";
 import { drawItem, type Phrasing } from "./tasks.js";
 import { BOS, EOS, encode } from "./vocabulary.js";
 
@@ -36,24 +37,34 @@ export interface Recipe {
   augment?: number;
   /** Share of training questions drawn as drills: the shortest training frame, bare. */
   drill?: number;
+  /** Skills whose answers are worked: `<think>trace</think>answer` (zoo/reasoning.ts). */
+  reasoning?: readonly string[];
   /**
-   * A second stage continuing from the first's weights (fresh optimizer, warm-up and decay), e.g.
-   * to up-weight a skill that is learnt late. Its data stream has its own seed, so it can also be
-   * run alone from the first stage's saved model.
+   * Later stages, each continuing from the previous one's weights (fresh optimizer, warm-up and
+   * decay), e.g. to up-weight a skill that is learnt late. Each stage's data stream has its own
+   * seed, so a stage can also be run alone from the previous stage's saved model.
    */
-  then?: Pick<Recipe, "steps" | "learningRate" | "warmup" | "mixture"> & Partial<Pick<Recipe, "augment" | "drill">>;
+  then?: Stage | readonly Stage[];
 }
 
-/** The recipe a first stage trains with: the recipe without its second stage (so adding one keeps a first stage's checkpoint). */
+export type Stage = Pick<Recipe, "steps" | "learningRate" | "warmup" | "mixture"> & Partial<Pick<Recipe, "augment" | "drill" | "reasoning">>;
+
+/** The recipe a first stage trains with: the recipe without its later stages (so adding one keeps a first stage's checkpoint). */
 export function firstStage(recipe: Recipe): Recipe {
   const { then: _then, ...first } = recipe;
   return first;
 }
 
-/** The recipe a second stage trains with. */
-export function secondStage(recipe: Recipe): Recipe | undefined {
-  if (!recipe.then) return undefined;
-  return { ...firstStage(recipe), ...recipe.then, name: `${recipe.name}:stage2` };
+/** Every stage's recipe, in order: the first stage, then `<name>:stage2`, `<name>:stage3`, ... */
+export function stagesOf(recipe: Recipe): Recipe[] {
+  const first = firstStage(recipe);
+  const later = recipe.then === undefined ? [] : Array.isArray(recipe.then) ? (recipe.then as readonly Stage[]) : [recipe.then as Stage];
+  return [first, ...later.map((stage, i) => ({ ...first, ...stage, name: `${recipe.name}:stage${i + 2}` }))];
+}
+
+/** Steps of all stages. */
+export function totalSteps(recipe: Recipe): number {
+  return stagesOf(recipe).reduce((sum, stage) => sum + stage.steps, 0);
 }
 
 export const BALANCE_WEIGHT = 0.01;
@@ -97,7 +108,7 @@ export function drawExample(recipe: Recipe, random: () => number): Example {
     const k = random() < 0.5 ? 2 : 3;
     return { prompt: synthesisPrompt(item.question, candidateSet(item.answer, k, random)), answer: item.answer };
   }
-  return { prompt: promptOf(item.question), answer: item.answer };
+  return { prompt: promptOf(item.question), answer: workedAnswer(item, recipe.reasoning) };
 }
 
 export interface Batch {

@@ -1,8 +1,8 @@
 /**
- * A two-stage training stopped after its first stage keeps the first stage's model: a second
+ * A staged training stopped after its first stage keeps the first stage's model: a second
  * stage that is changed afterwards (as the next zoo's were, once the first stages were measured)
  * starts from it without training the first stage again, and ends where an uninterrupted run of
- * the changed recipe ends.
+ * the changed recipe ends. A finished model whose recipe gains a stage trains only that stage.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZOO_SHAPE } from "../../zoo/recipes.js";
-import type { Recipe } from "../../zoo/train.js";
+import type { Recipe, Stage } from "../../zoo/train.js";
 import { trainOne } from "../../zoo/train-one.js";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -65,5 +65,20 @@ describe("two-stage zoo training", () => {
     // The first recipe's second stage ends elsewhere: the comparison can fail.
     const other = await trainOne(recipe, join(dir, "other"));
     expect(await readFile(other.path!)).not.toEqual(await readFile(whole.path!));
+  });
+
+  it("extends a finished model with a stage added to its recipe, training only that stage", async () => {
+    const extended: Recipe = { ...changed, then: [changed.then as Stage, { steps: 2, learningRate: 1e-3, warmup: 1, mixture: { counting: 1 }, reasoning: ["counting"] }] };
+    const out = join(dir, "extended");
+    await trainOne(changed, out);
+    const lines: string[] = [];
+    const result = await trainOne(extended, out, { log: (line) => lines.push(line) });
+    expect(lines.filter((line) => !line.startsWith("staged:stage3 "))).toEqual([]);
+    expect(lines.some((line) => line.startsWith("staged:stage3 step 2/2"))).toBe(true);
+    const record = JSON.parse(await readFile(join(out, "staged.train.json"), "utf8")) as { recipe: Recipe; losses: Array<{ step: number }> };
+    expect(record.recipe).toEqual(extended);
+    expect(record.losses.at(-1)!.step).toBe(5 + 3 + 2);
+    const whole = await trainOne(extended, join(dir, "extended-whole"));
+    expect(await readFile(result.path!)).toEqual(await readFile(whole.path!));
   });
 });
