@@ -6,6 +6,7 @@
  */
 import { getLlama } from "node-llama-cpp";
 import { hashString, mulberry32 } from "../kernel/prng.js";
+import { splitReasoning } from "../kernel/reasoning.js";
 import { candidateSet, synthesisPrompt } from "./candidates.js";
 import { llamaGreedyAnswers } from "./llama-side.js";
 import type { TaskItem } from "./tasks.js";
@@ -16,8 +17,9 @@ export interface SkillAccuracy {
   perSkill: Record<string, number>;
 }
 
+/** Right: the answer (after any thinking, zoo/reasoning.ts) is exactly the expected string. */
 export function isRight(answer: string, expected: string): boolean {
-  return answer.trim() === expected;
+  return splitReasoning(answer).content.trim() === expected;
 }
 
 /** Share right overall and per skill (skills in the order they first appear), rounded to 0.001. */

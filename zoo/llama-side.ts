@@ -24,7 +24,10 @@ export async function llamaNextTokenProbabilities(model: LlamaModel, prompts: re
   return out;
 }
 
-export async function llamaGreedyAnswers(model: LlamaModel, prompts: readonly string[], maxTokens = 16): Promise<string[]> {
+/** Room for a worked answer: the longest counting trace (an 11-letter word) is about 40 tokens. */
+export const ZOO_ANSWER_TOKENS = 48;
+
+export async function llamaGreedyAnswers(model: LlamaModel, prompts: readonly string[], maxTokens = ZOO_ANSWER_TOKENS): Promise<string[]> {
   const context = await model.createContext({ contextSize: 256, threads: 1 });
   const sequence = context.getSequence();
   const completion = new LlamaCompletion({ contextSequence: sequence });

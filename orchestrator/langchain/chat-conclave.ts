@@ -288,7 +288,8 @@ export class ChatConclave extends BaseChatModel<ChatConclaveCallOptions, AIMessa
       content: reply.text,
       usage_metadata: usageOf(reply),
       response_metadata: metadataOf(reply),
-      ...(reply.toolCalls?.length ? { tool_calls: reply.toolCalls.map(langChainToolCall), additional_kwargs: { tool_calls: reply.toolCalls } } : {}),
+      additional_kwargs: extraOf(reply),
+      ...(reply.toolCalls?.length ? { tool_calls: reply.toolCalls.map(langChainToolCall) } : {}),
     });
     return {
       generations: [{ text: reply.text, message, generationInfo: { finish_reason: reply.finishReason } }],
@@ -339,6 +340,7 @@ export class ChatConclave extends BaseChatModel<ChatConclaveCallOptions, AIMessa
           content: rest,
           usage_metadata: usageOf(reply),
           response_metadata: metadataOf(reply),
+          ...(reply.reasoning === undefined ? {} : { additional_kwargs: { reasoning_content: reply.reasoning } }),
           ...(reply.toolCalls?.length
             ? { tool_call_chunks: reply.toolCalls.map((call, index) => ({ type: "tool_call_chunk" as const, index, id: call.id, name: call.function.name, args: call.function.arguments })) }
             : {}),
@@ -477,6 +479,14 @@ function langChainToolCall(call: ToolCall) {
 function usageOf(reply: ConclaveReply): UsageMetadata {
   const { promptTokens, completionTokens } = reply.usage;
   return { input_tokens: promptTokens, output_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+}
+
+/** The message's additional_kwargs: OpenAI-shaped tool calls, and the thinking where LangChain's DeepSeek model puts it. */
+function extraOf(reply: ConclaveReply): Record<string, unknown> {
+  return {
+    ...(reply.toolCalls?.length ? { tool_calls: reply.toolCalls } : {}),
+    ...(reply.reasoning === undefined ? {} : { reasoning_content: reply.reasoning }),
+  };
 }
 
 function metadataOf(reply: ConclaveReply): Record<string, unknown> {

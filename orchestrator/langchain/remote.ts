@@ -40,6 +40,7 @@ export class RemoteTransport implements Transport {
     const toolCalls = toolCallsOf(message.tool_calls);
     return {
       text: typeof message.content === "string" ? message.content : "",
+      ...(typeof message.reasoning_content === "string" ? { reasoning: message.reasoning_content } : {}),
       ...(toolCalls.length ? { toolCalls } : {}),
       finishReason: finishReasonOf(choice.finish_reason) ?? "stop",
       usage: usageOf(body.usage),
@@ -73,6 +74,7 @@ export class RemoteTransport implements Transport {
         if (typeof fn.arguments === "string") call.function.arguments += fn.arguments;
         calls.set(index, call);
       }
+      if (typeof delta.reasoning_content === "string") reply.reasoning = (reply.reasoning ?? "") + delta.reasoning_content;
       const content = delta.content;
       if (typeof content === "string" && content !== "") {
         reply.text += content;

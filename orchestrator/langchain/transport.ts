@@ -33,6 +33,8 @@ export interface ConclaveReply {
   model: string;
   /** The turn's tool calls, when finishReason is "tool_calls". */
   toolCalls?: ToolCall[];
+  /** The thinking behind the answer, when its expert thinks (the server's `reasoning_content`). */
+  reasoning?: string;
 }
 
 export interface Transport {
@@ -63,9 +65,10 @@ export class InProcessTransport implements Transport {
     return call.model === undefined || call.model === this.ensemble ? { instance } : { instance, expertId: call.model };
   }
 
-  reply(call: ConclaveCall, outcome: { text: string; finishReason: FinishReason; usage: TokenUsage; trace: RoutingTrace; toolCalls?: ToolCall[] }): ConclaveReply {
+  reply(call: ConclaveCall, outcome: { text: string; reasoning?: string; finishReason: FinishReason; usage: TokenUsage; trace: RoutingTrace; toolCalls?: ToolCall[] }): ConclaveReply {
     return {
       text: outcome.text,
+      ...(outcome.reasoning === undefined ? {} : { reasoning: outcome.reasoning }),
       finishReason: outcome.finishReason,
       usage: outcome.usage,
       trace: outcome.trace,

@@ -8,6 +8,7 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../../orchestrator/config/load.js";
+import { ChatConclave } from "../../../orchestrator/langchain/chat-conclave.js";
 import { Orchestrator } from "../../../orchestrator/orchestrator.js";
 import { buildServer, type ConclaveServer } from "../../../orchestrator/http/server.js";
 import { delay, sendJson, startFakeServer, startSse, type FakeServer } from "../../experts/remote/fake-openai.js";
@@ -16,6 +17,7 @@ let remote: FakeServer;
 let orchestrator: Orchestrator;
 let server: ConclaveServer;
 let client: OpenAI;
+let baseUrl: string;
 
 const INLINE = ["<thi", "nk>r|s0t0r1a1w1b1e1r2r3y3", "</think>", "3"];
 const APART = { reasoning: "strawberry has r at 3, 8, 9", content: "3" };
@@ -51,7 +53,8 @@ beforeAll(async () => {
   orchestrator = await Orchestrator.create(config);
   server = await buildServer(orchestrator, { apiKeys: [] });
   const address = await server.app.listen({ port: 0, host: "127.0.0.1" });
-  client = new OpenAI({ baseURL: `${address}/v1`, apiKey: "unused", maxRetries: 0 });
+  baseUrl = `${address}/v1`;
+  client = new OpenAI({ baseURL: baseUrl, apiKey: "unused", maxRetries: 0 });
 });
 afterAll(async () => {
   await server?.close();
@@ -110,5 +113,19 @@ describe("thinking experts over HTTP", () => {
     ]);
     // The returned thinking is that of an answer that won.
     expect(["r|s0t0r1a1w1b1e1r2r3y3", APART.reasoning]).toContain(message.reasoning_content);
+  });
+
+  it("gives LangChain the thinking in additional_kwargs.reasoning_content, in process and over HTTP, whole or streamed", async () => {
+    for (const chat of [new ChatConclave({ orchestrator, model: "inline" }), new ChatConclave({ baseUrl, model: "inline" })]) {
+      const message = await chat.invoke("How many r's are in strawberry?");
+      expect([chat.baseUrl ?? "in-process", message.content, message.additional_kwargs.reasoning_content]).toEqual([chat.baseUrl ?? "in-process", "3", "r|s0t0r1a1w1b1e1r2r3y3"]);
+      let content = "";
+      let reasoning = "";
+      for await (const chunk of await chat.stream("How many r's are in strawberry?")) {
+        content += String(chunk.content);
+        reasoning += String(chunk.additional_kwargs.reasoning_content ?? "");
+      }
+      expect([content, reasoning]).toEqual(["3", "r|s0t0r1a1w1b1e1r2r3y3"]);
+    }
   });
 });
