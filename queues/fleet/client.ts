@@ -93,7 +93,7 @@ export class FleetClient {
   }
 
   private async attempt(requestId: string, attempt: number, expertId: string, request: GenerateRequest, workClass: "online" | "batch"): Promise<AttemptEnd> {
-    const { signal, onText, ...payload } = request;
+    const { signal, onText, onReasoning, ...payload } = request;
     signal?.throwIfAborted();
     const jobId = onlineJobId(requestId, attempt);
     const key = onlineStreamKey(this.prefix, jobId);
@@ -114,7 +114,7 @@ export class FleetClient {
     signal?.addEventListener("abort", cancel, { once: true });
     const reader = this.idleReaders.pop() ?? this.newReader();
     try {
-      return await this.follow(reader, key, expertId, onText, signal);
+      return await this.follow(reader, key, expertId, { onText, onReasoning }, signal);
     } catch (error) {
       // Whatever ended the read (abort, lost Redis, a closing client), the worker must stop too.
       if (!(error instanceof ConclaveError) || error.code === "ABORTED" || error.code === "CLOSED") cancel();
@@ -133,7 +133,7 @@ export class FleetClient {
     return reader;
   }
 
-  private async follow(reader: Redis, key: string, expertId: string, onText: ((text: string) => void) | undefined, signal: AbortSignal | undefined): Promise<AttemptEnd> {
+  private async follow(reader: Redis, key: string, expertId: string, sinks: Pick<GenerateRequest, "onText" | "onReasoning">, signal: AbortSignal | undefined): Promise<AttemptEnd> {
     const staleMs = staleAfter(this.options.heartbeatMs);
     let last = "0";
     let worker: string | undefined;
@@ -149,9 +149,9 @@ export class FleetClient {
         last = id;
         const record = decodeRecord(fields);
         if (record.kind === "start") worker = record.worker;
-        else if (record.kind === "text") {
+        else if (record.kind === "text" || record.kind === "reasoning") {
           streamed = true;
-          onText?.(record.text);
+          (record.kind === "text" ? sinks.onText : sinks.onReasoning)?.(record.text);
         } else if (record.kind === "done") {
           consumed();
           return { result: record.result };

@@ -80,9 +80,13 @@ export class OnlineRunner {
         // Not awaited: one connection keeps the pieces in order, and the final record follows them.
         void append(this.redis, key, { kind: "text", text }).catch(() => undefined);
       };
+      const onReasoning = (text: string) => {
+        streamed = true;
+        void append(this.redis, key, { kind: "reasoning", text }).catch(() => undefined);
+      };
       try {
         // An aborted generation may still resolve, with what it had so far (finish reason "abort").
-        const result = await this.generate(expertId, { ...request, signal: abort, ...(stream ? { onText } : {}) });
+        const result = await this.generate(expertId, { ...request, signal: abort, ...(stream ? { onText, onReasoning } : {}) });
         await append(this.redis, key, { kind: "done", result });
         // Counted as cancelled only when the cancel really cut the generation short.
         return controller.signal.aborted && result.finishReason === "abort" ? this.skipped() : { outcome: "done" };

@@ -1,6 +1,7 @@
 /**
  * The record protocol of one online attempt's Redis Stream: the worker appends `start` (its id) when
- * it picks the job up, `text` per generated piece, then exactly one final record, `done` (the result)
+ * it picks the job up, `text` per generated piece of the answer (`reasoning` per piece of a thinking
+ * model's thought), then exactly one final record, `done` (the result)
  * or `error` (a coded ConclaveError). Redis orders a stream's entries, and a worker writes all of an
  * attempt's records on one connection, so the reader sees the text in generation order.
  *
@@ -15,6 +16,7 @@ import { ConclaveError, ERROR_CATALOGUE, type ErrorCode } from "../../kernel/err
 export type StreamRecord =
   | { kind: "start"; worker: string }
   | { kind: "text"; text: string }
+  | { kind: "reasoning"; text: string }
   | { kind: "done"; result: GenerateResult }
   | { kind: "error"; error: ConclaveError };
 
@@ -29,6 +31,8 @@ export function encodeRecord(record: StreamRecord): string[] {
       return ["k", "start", "w", record.worker];
     case "text":
       return ["k", "text", "t", record.text];
+    case "reasoning":
+      return ["k", "reasoning", "t", record.text];
     case "done":
       return ["k", "done", "r", JSON.stringify(record.result)];
     case "error":
@@ -50,6 +54,8 @@ export function decodeRecord(fields: readonly string[]): StreamRecord {
       return { kind: "start", worker: field("w") };
     case "text":
       return { kind: "text", text: field("t") };
+    case "reasoning":
+      return { kind: "reasoning", text: field("t") };
     case "done":
       return { kind: "done", result: JSON.parse(field("r")) as GenerateResult };
     case "error": {
@@ -64,6 +70,6 @@ export function decodeRecord(fields: readonly string[]): StreamRecord {
 /** Appends a record; a final record also arms the stream's expiry. Never awaited per text piece: one connection keeps the order. */
 export function append(redis: Redis, key: string, record: StreamRecord): Promise<unknown> {
   const add = redis.xadd(key, "MAXLEN", "~", MAX_LEN, "*", ...encodeRecord(record));
-  if (record.kind === "text" || record.kind === "start") return add;
+  if (record.kind === "text" || record.kind === "reasoning" || record.kind === "start") return add;
   return Promise.all([add, redis.expire(key, STREAM_TTL_S)]);
 }

@@ -238,3 +238,22 @@ it.skipIf(!REDIS)("a worker shutting down gracefully before the first token hand
     await client.close();
   }
 });
+
+it.skipIf(!REDIS)("streams a thinking model's thought and answer pieces to their own sinks, in order, and returns the reasoning", async () => {
+  const { prefix, client } = setup();
+  const worker = await fakeProcess(prefix, "thinker", "x", async (_id, req) => {
+    req.onReasoning?.("r|r1");
+    req.onReasoning?.("a1");
+    req.onText?.("1");
+    return { ...result("1"), reasoning: "r|r1a1" };
+  });
+  try {
+    const events: string[] = [];
+    const answer = await client.submit("x", { ...request((text) => events.push(`text:${text}`)), onReasoning: (text) => events.push(`reasoning:${text}`) });
+    expect(events).toEqual(["reasoning:r|r1", "reasoning:a1", "text:1"]);
+    expect(answer).toMatchObject({ text: "1", reasoning: "r|r1a1" });
+  } finally {
+    await worker.close();
+    await client.close();
+  }
+});

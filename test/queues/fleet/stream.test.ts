@@ -7,6 +7,7 @@ describe("stream records", () => {
     const records: StreamRecord[] = [
       { kind: "start", worker: "host:1:abc" },
       { kind: "text", text: "k\nv=ü \u0000 " },
+      { kind: "reasoning", text: "<think> r|r1\n" },
       { kind: "done", result: { text: "x", finishReason: "length", usage: { promptTokens: 3, completionTokens: 1 }, warnings: ["w"], cost: 0.5 } },
     ];
     for (const record of records) expect(decodeRecord(encodeRecord(record))).toEqual(record);
