@@ -47,7 +47,7 @@ export interface Recipe {
   then?: Stage | readonly Stage[];
 }
 
-export type Stage = Pick<Recipe, "steps" | "learningRate" | "warmup" | "mixture"> & Partial<Pick<Recipe, "augment" | "drill" | "reasoning">>;
+export type Stage = Pick<Recipe, "steps" | "learningRate" | "warmup" | "mixture"> & Partial<Pick<Recipe, "augment" | "drill" | "reasoning" | "batch">>;
 
 /** The recipe a first stage trains with: the recipe without its later stages (so adding one keeps a first stage's checkpoint). */
 export function firstStage(recipe: Recipe): Recipe {
