@@ -30,7 +30,7 @@ describe("the embedded default", () => {
     const config = parseConfig({ experts: [], generation: { temperature: 0.5 }, routing: { strategy: "category" } }, "/x");
     expect(config.experts).toHaveLength(6);
     expect(config.generation.temperature).toBe(0.5);
-    expect(config.generation.maxTokens).toBe(16);
+    expect(config.generation.maxTokens).toBe(48);
     expect(config.routing.strategy).toBe("category");
     expect(config.routing.category.generalist).toBe("zoo-generalist");
   });
