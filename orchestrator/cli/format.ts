@@ -6,6 +6,11 @@ import type { RoutingTrace } from "../../kernel/contracts.js";
 
 const ms = (value: number) => `${Math.round(value)} ms`;
 
+function oneLine(text: string, max: number): string {
+  const flat = text.trim().replace(/\s+/g, " ");
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
 export function formatTrace(trace: RoutingTrace): string {
   const lines: string[] = [];
   const skills = trace.skills.length
@@ -19,6 +24,8 @@ export function formatTrace(trace: RoutingTrace): string {
     lines.push(`  ${recruit.expertId.padEnd(18)} weight ${recruit.weight.toFixed(2)}  ${recruit.reason}`);
   }
   for (const failure of trace.failures) lines.push(`  ✗ ${failure.expertId}: ${failure.code} ${failure.message}`);
+  // A thinking expert's thought, on one line (the answer above is what came after it).
+  for (const answer of trace.answers) if (answer.reasoning) lines.push(`thought     ${answer.expertId}: ${oneLine(answer.reasoning, 200)}`);
   const aggregator = trace.aggregation.aggregator ? ` by ${trace.aggregation.aggregator}` : "";
   for (const step of trace.cascade ?? []) lines.push(`  cascade tier ${step.tier + 1}: ${step.experts.join(", ")} — ${step.reason}`);
   lines.push(`aggregation ${trace.aggregation.method}${aggregator}: ${trace.aggregation.reason}`);

@@ -34,6 +34,9 @@ describe("conclave run with no config", () => {
         expect(result.stderr).toMatch(/serving the embedded zoo of 6 trained tiny experts/);
         expect(result.stdout, question).toMatch(new RegExp(`skills\\s+${skill} `));
         if (result.stdout.split("\n")[0] === answer) right += 1;
+        // Counting thinks first (zoo-sub-sort walks the word): the thought is split off the answer and shown apart.
+        expect(result.stdout.split("\n")[0], question).not.toContain("<think>");
+        if (skill === "counting") expect(result.stdout, question).toMatch(/^thought {5}zoo-sub-sort: e\|d0e1c1a1d1e2$/m);
       }
     } finally {
       if (saved !== undefined) process.env.CONCLAVE_CONFIG = saved;

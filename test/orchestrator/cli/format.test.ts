@@ -23,6 +23,26 @@ describe("CLI formatting", () => {
     expect(text).toContain("warning     coder: seed ignored");
   });
 
+  it("shows each thinking expert's thought on one line, and nothing for the others", () => {
+    const trace: RoutingTrace = {
+      skills: [{ skill: "counting", score: 0.9 }],
+      recruitment: { strategy: "symbolic", recruits: [{ expertId: "thinker", weight: 1, reason: "counting" }] },
+      aggregation: { method: "vote", reason: "majority" },
+      answers: [
+        { expertId: "thinker", text: "2", reasoning: "e|d0e1\nc1a1d1e2", ms: 5 },
+        { expertId: "plain", text: "2", ms: 4 },
+        { expertId: "rambler", text: "3", reasoning: "x ".repeat(300), ms: 9 },
+      ],
+      failures: [],
+      warnings: [],
+      times: { tagMs: 1, recruitMs: 0, runMs: 9, aggregateMs: 0, totalMs: 10 },
+    };
+    const lines = formatTrace(trace).split("\n").filter((line) => line.startsWith("thought"));
+    expect(lines[0]).toBe("thought     thinker: e|d0e1 c1a1d1e2");
+    expect(lines[1]).toMatch(/^thought {5}rambler: (x ){99}x…$/);
+    expect(lines).toHaveLength(2);
+  });
+
   it("says why routing abstained", () => {
     const reason = 'best skill "addition" scores 0.200 < routing.abstain.threshold 0.45: answered with the abstain message';
     const trace: RoutingTrace = {
