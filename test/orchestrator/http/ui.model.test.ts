@@ -240,6 +240,10 @@ describe.skipIf(!binary)("the dashboard in headless Chromium", () => {
     expect(await page.locator("#route").textContent()).toContain("Recruits");
     // The finished request reaches the trace list through the live feed.
     await page.locator("#traces tbody tr", { hasText: "What is 47 plus 38?" }).first().waitFor();
+    // A thinking expert's thought is shown beside its answer (zoo-sub-sort walks the word when counting).
+    await askByKeyboard(page, "How many times does e appear in decade?");
+    expect(await page.locator("#answer").textContent()).toBe("2");
+    await page.locator("#trace li", { hasText: "zoo-sub-sort" }).filter({ hasText: "(thought: e|d0e1c1a1d1e2)" }).waitFor();
     // The model that answered is resident by the next stats event.
     await expect.poll(() => page.locator("#experts .state-resident").count()).toBeGreaterThan(0);
 

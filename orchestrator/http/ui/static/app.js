@@ -355,7 +355,7 @@ function renderAnswerTrace(trace, finishReason) {
   $("trace").replaceChildren(
     kv([
       ["Experts", recruitList(trace.recruitment.recruits)],
-      ["Answers", el("ul", { class: "plain" }, ...trace.answers.map((a) => el("li", { text: `${a.expertId} (${a.ms} ms): ${a.text}` })))],
+      ["Answers", el("ul", { class: "plain" }, ...trace.answers.map((a) => el("li", { text: `${a.expertId} (${a.ms} ms): ${a.text}${a.reasoning ? ` (thought: ${a.reasoning.trim()})` : ""}` })))],
       ["Aggregation", `${trace.aggregation.method}${trace.aggregation.aggregator ? ` by ${trace.aggregation.aggregator}` : ""}: ${trace.aggregation.reason}`],
       ["Finish", finishReason ?? "-"],
       ["Stage times", `tag ${fixed(t.tagMs)} ms, recruit ${fixed(t.recruitMs)} ms, run ${fixed(t.runMs)} ms, aggregate ${fixed(t.aggregateMs)} ms, total ${fixed(t.totalMs)} ms`],
