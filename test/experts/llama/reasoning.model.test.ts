@@ -43,7 +43,8 @@ describe("a thinking expert in plain format", () => {
     expect(joined("reasoning")).toBe(result.reasoning);
     expect(joined("text")).toBe(result.text);
     expect(result.reasoning).toMatch(/^a\|/);
-    expect(events.findIndex(([k]) => k === "text")).toBeGreaterThan(events.findLastIndex(([k]) => k === "reasoning"));
+    const kinds = events.map(([k]) => k);
+    expect(kinds.indexOf("text")).toBeGreaterThan(kinds.lastIndexOf("reasoning"));
     expect(events.filter(([k]) => k === "reasoning").length).toBeGreaterThan(3);
   });
 
