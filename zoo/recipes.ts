@@ -141,12 +141,15 @@ function laterStages(name: string): Stage | Stage[] | undefined {
   return third ? [second, third] : second;
 }
 
-export const NEXT_RECIPES: readonly Recipe[] = ZOO_RECIPES.map(({ then: _then, ...recipe }) => ({
-  ...recipe,
-  ...next,
-  steps: NEXT_STEPS[recipe.name] ?? next.steps,
-  ...(recipe.synthesis > 0 ? { synthesis: recipe.synthesis, batch: recipe.batch } : {}),
-  mixture: recipe.name === "zoo-numbers" ? { addition: 2, subtraction: 2, counting: 1 } : recipe.name === "zoo-sub-sort" ? { subtraction: 2, sorting: 1.2, counting: 1.2 } : recipe.mixture,
-  ...AUGMENTED_FROM_START[recipe.name],
-  ...(laterStages(recipe.name) ? { then: laterStages(recipe.name) } : {}),
-}));
+export const NEXT_RECIPES: readonly Recipe[] = ZOO_RECIPES.map(({ then: _then, ...recipe }) => {
+  const then = laterStages(recipe.name);
+  return {
+    ...recipe,
+    ...next,
+    steps: NEXT_STEPS[recipe.name] ?? next.steps,
+    ...(recipe.synthesis > 0 ? { synthesis: recipe.synthesis, batch: recipe.batch } : {}),
+    mixture: recipe.name === "zoo-numbers" ? { addition: 2, subtraction: 2, counting: 1 } : recipe.name === "zoo-sub-sort" ? { subtraction: 2, sorting: 1.2, counting: 1.2 } : recipe.mixture,
+    ...AUGMENTED_FROM_START[recipe.name],
+    ...(then ? { then } : {}),
+  };
+});

@@ -181,16 +181,15 @@ export class RemoteExpert implements ExpertBackend {
         throw toConclaveError(error, "EXPERT_FAILED");
       }
     };
-    const inline = new ReasoningStream(
-      (piece) => {
-        text += piece;
-        deliver(request.onText, piece);
-      },
-      (piece) => {
-        reasoning = (reasoning ?? "") + piece;
-        deliver(request.onReasoning, piece);
-      },
-    );
+    // Thinking arrives apart (a reasoning parser's field) or inline (a leading <think> block): one sink for both.
+    const think = (piece: string) => {
+      reasoning = (reasoning ?? "") + piece;
+      deliver(request.onReasoning, piece);
+    };
+    const inline = new ReasoningStream((piece) => {
+      text += piece;
+      deliver(request.onText, piece);
+    }, think);
     let finish: string | null | undefined;
     let usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
     // Streamed calls arrive as fragments keyed by index: id and name first, arguments in pieces.
@@ -208,10 +207,7 @@ export class RemoteExpert implements ExpertBackend {
         calls.set(fragment.index, call);
       }
       const thought = reasoningField(choice.delta ?? {});
-      if (thought !== undefined && thought !== "") {
-        reasoning = (reasoning ?? "") + thought;
-        deliver(request.onReasoning, thought);
-      }
+      if (thought !== undefined && thought !== "") think(thought);
       const content = choice.delta?.content;
       if (typeof content === "string" && content !== "") inline.push(content);
     }
@@ -264,7 +260,6 @@ export class RemoteExpert implements ExpertBackend {
   }
 }
 
-/** A server's id may be missing ("OpenAI-compatible" servers differ); the caller needs one to answer the call. */
 /** Thinking a server sent apart: `reasoning_content` (vLLM, DeepSeek, LiteLLM) or `reasoning` (OpenRouter, Ollama). */
 function reasoningField(message: object): string | undefined {
   const { reasoning_content: content, reasoning } = message as { reasoning_content?: unknown; reasoning?: unknown };
@@ -272,6 +267,7 @@ function reasoningField(message: object): string | undefined {
   return typeof reasoning === "string" ? reasoning : undefined;
 }
 
+/** A server's id may be missing ("OpenAI-compatible" servers differ); the caller needs one to answer the call. */
 function toolCall(id: string | undefined, name: string, args: string | undefined, index: number): ToolCall {
   return { id: id || `call_${index}`, type: "function", function: { name, arguments: args ?? "" } };
 }
