@@ -8,6 +8,7 @@
 import { hashString, mulberry32 } from "../kernel/prng.js";
 import { familiesOf } from "./phrasing/families.js";
 import { drillFamily, scrambleFrame } from "./phrasing/augment.js";
+import { distractFrame } from "./phrasing/distract.js";
 import { phrase } from "./phrasing/grammar.js";
 
 export type Split = "train" | "val" | "test";
@@ -171,10 +172,14 @@ function fill(phrasing: string, values: Record<string, string>): string {
   return phrasing.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? "");
 }
 
-/** Shares of grammar training questions drawn as scrambled frames or drills (zoo/phrasing/augment.ts). */
+/**
+ * Shares of grammar training questions drawn as scrambled frames or drills (zoo/phrasing/augment.ts),
+ * or with distractor words beside an operand (zoo/phrasing/distract.ts).
+ */
 export interface Augmentation {
   augment?: number;
   drill?: number;
+  distract?: number;
 }
 
 /** One question of `skill` whose operands belong to `split`; held-out phrasings only outside train. */
@@ -195,18 +200,23 @@ export function drawItem(skill: string, split: Split, random: () => number, phra
 function drawGrammarItem(skill: string, split: Split, random: () => number, augmentation: Augmentation): TaskItem {
   const task = taskOf(skill);
   const families = familiesOf(skill, split);
-  const { augment = 0, drill = 0 } = augmentation;
+  const { augment = 0, drill = 0, distract = 0 } = augmentation;
   for (;;) {
     const drawn = task.draw(random, true);
     if (splitOf(skill, drawn.key) !== split) continue;
     // Only augmented recipes draw the extra number: plain streams stay as they were.
-    const how = augment + drill > 0 ? random() : 1;
+    const how = augment + drill + distract > 0 ? random() : 1;
     if (how < drill) {
       const family = drillFamily(skill);
       return { skill, question: phrase(family, drawn.values, random, { plain: true }), answer: drawn.answer, key: drawn.key, seenPhrasing: true, family: family.id };
     }
     const family = families[Math.floor(random() * families.length)]!;
-    const options = how < drill + augment ? { frame: (frame: string) => scrambleFrame(skill, frame, random) } : {};
+    const options =
+      how < drill + augment
+        ? { frame: (frame: string) => scrambleFrame(skill, frame, random) }
+        : how < drill + augment + distract
+          ? { frame: (frame: string) => distractFrame(frame, random) }
+          : {};
     const question = phrase(family, drawn.values, random, options);
     return { skill, question, answer: drawn.answer, key: drawn.key, seenPhrasing: split === "train", family: family.id };
   }

@@ -37,6 +37,8 @@ export interface Recipe {
   augment?: number;
   /** Share of training questions drawn as drills: the shortest training frame, bare. */
   drill?: number;
+  /** Share of training questions with distractor words beside an operand (zoo/phrasing/distract.ts). */
+  distract?: number;
   /** Skills whose answers are worked: `<think>trace</think>answer` (zoo/reasoning.ts). */
   reasoning?: readonly string[];
   /**
@@ -47,7 +49,7 @@ export interface Recipe {
   then?: Stage | readonly Stage[];
 }
 
-export type Stage = Pick<Recipe, "steps" | "learningRate" | "warmup" | "mixture"> & Partial<Pick<Recipe, "augment" | "drill" | "reasoning" | "batch">>;
+export type Stage = Pick<Recipe, "steps" | "learningRate" | "warmup" | "mixture"> & Partial<Pick<Recipe, "augment" | "drill" | "distract" | "reasoning" | "batch">>;
 
 /** The recipe a first stage trains with: the recipe without its later stages (so adding one keeps a first stage's checkpoint). */
 export function firstStage(recipe: Recipe): Recipe {
@@ -103,7 +105,7 @@ export function drawExample(recipe: Recipe, random: () => number): Example {
       break;
     }
   }
-  const item = drawItem(skill, "train", random, recipe.phrasing, { augment: recipe.augment, drill: recipe.drill });
+  const item = drawItem(skill, "train", random, recipe.phrasing, { augment: recipe.augment, drill: recipe.drill, distract: recipe.distract });
   if (random() < recipe.synthesis) {
     const k = random() < 0.5 ? 2 : 3;
     return { prompt: synthesisPrompt(item.question, candidateSet(item.answer, k, random)), answer: item.answer };
