@@ -1,7 +1,8 @@
 /**
  * A thinking model on the plain prompt format: the zoo's zoo-sub-sort writes `<think>walk</think>n`
  * for counting. The expert returns the answer and the thought apart, streamed to their own sinks
- * (pieces joined = the whole), while a question it answers without thinking has no reasoning.
+ * (pieces joined = the whole); it subtracts in columns, thinking too. A model that answers without
+ * thinking (zoo-numbers) has no reasoning.
  */
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -9,22 +10,26 @@ import { LlamaExpert } from "../../../experts/llama/llama-expert.js";
 import { disposeRuntime } from "../../../experts/llama/runtime.js";
 
 const ZOO = join(import.meta.dirname, "../../../zoo/models");
-const expert = new LlamaExpert({
-  id: "zoo-sub-sort",
-  model: join(ZOO, "zoo-sub-sort.gguf"),
-  modelsDir: ZOO,
-  allowDownload: false,
-  contextSize: 256,
-  sequences: 1,
-  threads: 1,
-  gpuLayers: 0,
-  useMmap: true,
-  promptFormat: "plain",
-  runtime: { gpu: false, maxThreads: 1 },
-});
+const zooExpert = (id: string) =>
+  new LlamaExpert({
+    id,
+    model: join(ZOO, `${id}.gguf`),
+    modelsDir: ZOO,
+    allowDownload: false,
+    contextSize: 256,
+    sequences: 1,
+    threads: 1,
+    gpuLayers: 0,
+    useMmap: true,
+    promptFormat: "plain",
+    runtime: { gpu: false, maxThreads: 1 },
+  });
+const expert = zooExpert("zoo-sub-sort");
+const plainExpert = zooExpert("zoo-numbers");
 
 afterAll(async () => {
   await expert.close();
+  await plainExpert.close();
   await disposeRuntime();
 });
 
@@ -48,8 +53,13 @@ describe("a thinking expert in plain format", () => {
     expect(events.filter(([k]) => k === "reasoning").length).toBeGreaterThan(3);
   });
 
-  it("has no reasoning where it answers without thinking", async () => {
+  it("subtracts in columns, least significant digit first, and answers the difference", async () => {
     const result = await expert.doGenerate(ask("What is 85 - 19?"));
+    expect(result).toMatchObject({ text: "66", reasoning: "58-91=66", finishReason: "stop" });
+  });
+
+  it("has no reasoning from a model that answers without thinking", async () => {
+    const result = await plainExpert.doGenerate(ask("What is 85 - 19?"));
     expect(result.text).not.toContain("<think>");
     expect(result).not.toHaveProperty("reasoning");
   });
