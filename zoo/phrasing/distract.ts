@@ -54,9 +54,9 @@ export function distractFrame(frame: string, random: () => number): string {
   const slots = words.flatMap((word, i) => (/\{\w+\}/.test(word) ? [i] : []));
   if (slots.length === 0) return frame;
   const at = slots[Math.floor(random() * slots.length)]!;
-  const words_ = distractorPool();
+  const choices = distractorPool();
   const count = random() < 0.7 ? 1 : 2;
-  const inserted = Array.from({ length: count }, () => words_[Math.floor(random() * words_.length)]!);
+  const inserted = Array.from({ length: count }, () => choices[Math.floor(random() * choices.length)]!);
   // A slot word may carry punctuation ("{w}," or "{w}?"): after it, the distractor goes before that.
   if (random() < 0.5) words.splice(at, 0, ...inserted);
   else {
